@@ -1,0 +1,34 @@
+# Every target creates .venv on first use, so a fresh clone needs nothing but python3 and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEV    := $(VENV)/.installed-dev
+
+.PHONY: verify test lab emulator install clean
+
+verify: $(STAMP)  ## replay every notebook headless on the emulator and write a report
+	$(BIN)/mfa-kit verify $(ARGS)
+
+test: $(DEV)      ## run the test suite
+	$(BIN)/python -m pytest $(ARGS)
+
+lab: $(STAMP)     ## emulator in the background + JupyterLab at the first notebook
+	$(BIN)/mfa-kit lab $(ARGS)
+
+emulator: $(STAMP) ## the emulator alone, in the foreground
+	$(BIN)/mfa-kit emulator $(ARGS)
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt -e .
+	touch $@
+
+$(DEV): $(STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache runs

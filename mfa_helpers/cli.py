@@ -1,0 +1,36 @@
+"""`mfa-kit`: one command per job. Each subcommand lives in the module that owns the concern."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module providing add_arguments(parser) and run(args) -> int, one-line help)
+COMMANDS = {
+    "emulator": ("mfa_helpers.emulator.cli", "run the local Auth0 MFA API emulator in the foreground"),
+    "verify": ("mfa_helpers.runner.cli", "replay the notebooks headless and write a report"),
+    "lab": ("mfa_helpers.runner.lab", "start the emulator and JupyterLab at the first notebook"),
+    "diagnose": ("mfa_helpers.support.cli_diagnose", "explain the MFA failures in a HAR file"),
+    "bundle": ("mfa_helpers.support.cli_bundle", "write a redacted case bundle (zip) for support"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mfa-kit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # not built yet
+            raise
+        command = sub.add_parser(name, help=help_text, description=module.__doc__)
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
