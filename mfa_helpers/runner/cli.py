@@ -1,0 +1,210 @@
+"""Replay the notebooks headless, check the golden notebooks, and write a report.
+
+Exit codes: 0 every notebook (and the golden check) passed, 1 something failed, 2 a configuration
+error (the message names the fix). The last line printed is the report's path.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import history
+from .config import (
+    DEFAULT_GOLDEN_DIR, DEFAULT_NOTEBOOKS_DIR, ConfigError, Environment, GoldenSet, default_jobs, find_goldens,
+    resolve_target, select_notebooks,
+)
+from .diagnosis import diagnose_har
+from .executed import cleaned, find_failure, recorded_results
+from .junit import junit_xml
+from .local_emulator import running_emulator
+from .nbval_check import NbvalResult, check_goldens, skipped
+from .pool import Job, Outcome, replay_all
+from .report import render_report
+from .scrub import Scrubber
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("notebooks", nargs="*", metavar="NOTEBOOK_GLOB",
+                        help="notebooks to replay: globs on names in --notebooks-dir ('03*'), prefixes ('03') "
+                             "or paths (default: all)")
+    parser.add_argument("--out", type=Path, help="run folder to write (default: runs/<UTC timestamp>/)")
+    parser.add_argument("--jobs", type=_positive_int, help="notebooks replayed at once (default: one per core on "
+                        "the emulator, 1 on a tenant, whose test user the notebooks share)")
+    parser.add_argument("--target", choices=("auto", "emulator", "tenant"), default="auto",
+                        help="auto (default): the tenant when AUTH0_DOMAIN is set, else a fresh emulator")
+    parser.add_argument("--notebooks-dir", type=Path, default=DEFAULT_NOTEBOOKS_DIR, help="where the notebooks are")
+    parser.add_argument("--golden-dir", type=Path, help=f"golden executed notebooks for nbval (default: {DEFAULT_GOLDEN_DIR})")
+    parser.add_argument("--no-nbval", action="store_true", help="skip the golden-notebook check")
+    parser.add_argument("--timeout", type=float, default=300, metavar="S",
+                        help="seconds one cell may run before the notebook fails (default: 300)")
+    parser.add_argument("--history", type=Path, help="history file (default: history.jsonl next to the run folder)")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        plan = _plan(args)
+    except ConfigError as exc:
+        print(f"mfa-kit verify: {exc}", file=sys.stderr)
+        return 2
+    try:
+        summary = _execute(plan)
+    except ConfigError as exc:
+        print(f"mfa-kit verify: {exc}", file=sys.stderr)
+        return 2
+    for nb in summary["notebooks"]:
+        detail = f"  {nb['failure']['headline']}" if nb["failure"] else ""
+        print(f"{nb['status'].upper():6} {nb['name']}  {nb['duration']:.1f}s{detail}")
+    print(f"nbval  {summary['nbval']['status']}{': ' + summary['nbval']['reason'] if summary['nbval']['reason'] else ''}")
+    print(f"{summary['counts']['passed']} passed, {summary['counts']['failed']} failed in {summary['duration']:.1f}s")
+    print(f"report: {plan['out'] / 'report.html'}")
+    return summary["exit_code"]
+
+
+def _plan(args: argparse.Namespace) -> dict[str, Any]:
+    """Everything checked before anything starts, so a configuration error leaves nothing behind."""
+    env = Environment.load()
+    target = resolve_target(args.target, env)
+    notebooks = select_notebooks(args.notebooks_dir, args.notebooks)
+    if args.no_nbval:
+        goldens = GoldenSet(skip_reason="--no-nbval")
+    else:
+        goldens = find_goldens(args.golden_dir or DEFAULT_GOLDEN_DIR, explicit=args.golden_dir is not None)
+    started = datetime.now(timezone.utc)
+    out = args.out or _fresh_run_dir(Path("runs"), started)
+    if out.exists() and any(out.iterdir()):
+        raise ConfigError(f"the run folder {out} already exists and is not empty", "pass a new --out DIR or remove it")
+    if target == "tenant" and args.jobs and args.jobs > 1:
+        print("mfa-kit verify: warning: notebooks share the tenant's test user; --jobs > 1 may make them collide",
+              file=sys.stderr)
+    return {
+        "env": env, "target": target, "notebooks": notebooks, "goldens": goldens, "started": started,
+        "out": out, "history": args.history or out.parent / history.HISTORY_FILE,
+        "jobs": args.jobs or default_jobs(target, len(notebooks)), "timeout": args.timeout,
+    }
+
+
+def _fresh_run_dir(parent: Path, started: datetime) -> Path:
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    candidate, n = parent / stamp, 1
+    while candidate.exists():
+        n += 1
+        candidate = parent / f"{stamp}-{n}"
+    return candidate
+
+
+def _execute(plan: dict[str, Any]) -> dict[str, Any]:
+    env, target, out = plan["env"], plan["target"], plan["out"]
+    scrubber = Scrubber(env.secrets())
+    began = time.time()
+    with tempfile.TemporaryDirectory(prefix="mfa-kit-verify-") as staging_dir:
+        staging = Path(staging_dir)
+        with _kernel_environment(env, target) as kernel_env:
+            print(f"mfa-kit verify: {len(plan['notebooks'])} notebook(s) on the {target}"
+                  f"{' at ' + kernel_env['MFA_KIT_EMULATOR_URL'] if target == 'emulator' else ''}"
+                  f", {plan['jobs']} at a time", file=sys.stderr)
+            jobs = [
+                Job(nb, staging / "executed" / nb.name, staging / "har" / f"{nb.stem}.har",
+                    {**kernel_env, "MFA_KIT_HAR_PATH": str(staging / "har" / f"{nb.stem}.har")}, plan["timeout"])
+                for nb in plan["notebooks"]
+            ]
+            (staging / "executed").mkdir()
+            (staging / "har").mkdir()
+            outcomes = replay_all(jobs, plan["jobs"])
+            nbval = _nbval_stage(plan["goldens"], kernel_env, plan["timeout"], staging)
+        out.mkdir(parents=True, exist_ok=True)
+        notebooks = [_collect(job, outcome, out, scrubber) for job, outcome in zip(jobs, outcomes)]
+    if nbval.log:
+        scrubber.write_text(out / "nbval.log", nbval.log)
+    summary = _summary(plan, notebooks, nbval, began)
+    summary = scrubber.tree(summary)
+    scrubber.write_json(out / "summary.json", summary)
+    scrubber.write_text(out / "junit.xml", junit_xml(summary))
+    history.append(plan["history"], history.entry_for(summary))
+    scrubber.write_text(out / "report.html", render_report(summary, history.load(plan["history"])))
+    return summary
+
+
+@contextmanager
+def _kernel_environment(env: Environment, target: str) -> Iterator[dict[str, str]]:
+    """The kernels' environment: headless, and on the emulator its URL with no AUTH0_* to divert them."""
+    base = {**env.values, "MFA_KIT_HEADLESS": "1", "PYTHONUNBUFFERED": "1"}
+    if target == "tenant":
+        yield base
+        return
+    with running_emulator() as url:
+        yield {**{k: v for k, v in base.items() if not k.startswith("AUTH0_")}, "MFA_KIT_EMULATOR_URL": url}
+
+
+def _nbval_stage(goldens: GoldenSet, kernel_env: dict[str, str], timeout: float, staging: Path) -> NbvalResult:
+    if goldens.skip_reason:
+        print(f"mfa-kit verify: nbval skipped: {goldens.skip_reason}", file=sys.stderr)
+        return skipped(goldens.skip_reason)
+    print(f"mfa-kit verify: nbval on {len(goldens.notebooks)} golden notebook(s)", file=sys.stderr)
+    return check_goldens(goldens, kernel_env, timeout, staging)
+
+
+def _collect(job: Job, outcome: Outcome, out: Path, scrubber: Scrubber) -> dict[str, Any]:
+    """Move one notebook's artifacts from staging into the run folder, scrubbed, and describe them."""
+    name = job.notebook.stem
+    executed = har = None
+    failure = None
+    results: list[dict[str, Any]] = []
+    if job.executed.is_file():
+        nb = json.loads(job.executed.read_text(encoding="utf-8"))
+        failure = find_failure(nb, outcome.error)
+        results = recorded_results(nb)
+        executed = f"notebooks/{job.notebook.name}"
+        scrubber.write_json(out / executed, cleaned(nb))
+    elif outcome.error:
+        failure = find_failure({}, outcome.error)
+    if job.har.is_file():
+        har = f"har/{name}.har"
+        try:
+            scrubber.write_json(out / har, json.loads(job.har.read_text(encoding="utf-8")))
+        except json.JSONDecodeError:
+            scrubber.write_text(out / har, job.har.read_text(encoding="utf-8", errors="replace"))
+    return {
+        "name": name,
+        "source": str(job.notebook),
+        "status": "failed" if outcome.error else "passed",
+        "duration": round(outcome.duration, 2),
+        "executed": executed,
+        "har": har,
+        "failure": None if failure is None else {**vars(failure), "headline": failure.headline},
+        "results": [{"key": r.get("key"), "value": r.get("value")} for r in results],
+        "diagnosis": diagnose_har(out / har) if har and outcome.error else [],
+    }
+
+
+def _summary(plan: dict[str, Any], notebooks: list[dict[str, Any]], nbval: NbvalResult, began: float) -> dict[str, Any]:
+    failed = sum(nb["status"] != "passed" for nb in notebooks)
+    passed = failed == 0 and nbval.status != "failed"
+    return {
+        "schema": 1,
+        "run": plan["out"].name,
+        "started_at": plan["started"].isoformat(timespec="seconds"),
+        "duration": round(time.time() - began, 2),
+        "target": plan["target"],
+        "tenant_domain": plan["env"].values.get("AUTH0_DOMAIN") if plan["target"] == "tenant" else None,
+        "jobs": plan["jobs"],
+        "passed": passed,
+        "exit_code": 0 if passed else 1,
+        "counts": {"passed": len(notebooks) - failed, "failed": failed},
+        "notebooks": notebooks,
+        "nbval": {**nbval.to_dict(), "log": "nbval.log" if nbval.log else None},
+    }

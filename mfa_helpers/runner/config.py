@@ -1,0 +1,156 @@
+"""What a verification run targets and replays, checked before anything starts.
+
+Every problem the user can fix is a `ConfigError` naming the fix; the CLI turns it into exit code 2.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mfa_helpers
+
+REPO_ROOT = Path(mfa_helpers.__file__).resolve().parents[1]
+DEFAULT_NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+DEFAULT_GOLDEN_DIR = REPO_ROOT / "tests" / "golden"
+SANITIZE_FILE = "nbval_sanitize.cfg"
+
+# A tenant run needs these (the notebooks sign in the tenant's test user with the application).
+TENANT_REQUIRED = ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_USERNAME", "AUTH0_PASSWORD")
+# Variables whose values the run must never write anywhere, whatever their name says they hold.
+SECRET_NAME_MARKERS = ("SECRET", "PASSWORD", "TOKEN", "_KEY", "CREDENTIAL")
+MIN_SECRET_LENGTH = 4  # shorter values ("1", "yes") would mangle every artifact if masked
+
+
+class ConfigError(Exception):
+    """A setting the user must change; `fix` says how."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}\n  fix: {fix}")
+        self.problem = problem
+        self.fix = fix
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The environment the run sees: the process environment over a `.env` file, empty values unset."""
+
+    values: dict[str, str]
+
+    @classmethod
+    def load(cls, environ: dict[str, str] | None = None, dotenv: Path | None = None) -> "Environment":
+        from dotenv import dotenv_values
+
+        merged: dict[str, str] = {}
+        dotenv = dotenv if dotenv is not None else Path.cwd() / ".env"
+        if dotenv.is_file():
+            merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+        merged.update(os.environ if environ is None else environ)
+        # CI passes unset secrets as "" : treat them as absent so "auto" does not pick the tenant.
+        return cls({k: v for k, v in merged.items() if v != ""})
+
+    def secrets(self) -> dict[str, str]:
+        """name -> value of every variable that holds a secret, for the artifact scrubber."""
+        return {
+            name: value
+            for name, value in self.values.items()
+            if any(marker in name.upper() for marker in SECRET_NAME_MARKERS) and len(value) >= MIN_SECRET_LENGTH
+        }
+
+
+def resolve_target(requested: str, env: Environment) -> str:
+    """`auto` means the tenant when AUTH0_DOMAIN is set, else the emulator; a tenant needs its settings."""
+    target = requested
+    if requested == "auto":
+        target = "tenant" if "AUTH0_DOMAIN" in env.values else "emulator"
+    if target == "tenant":
+        missing = [name for name in TENANT_REQUIRED if name not in env.values]
+        if missing:
+            reason = "--target tenant" if requested == "tenant" else "AUTH0_DOMAIN is set, so the run targets the tenant"
+            raise ConfigError(
+                f"{reason}, but {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set",
+                f"set {', '.join(missing)} in the environment or in .env (see the README's "
+                "'Configuration for a real tenant'), or run against the emulator with --target emulator",
+            )
+    return target
+
+
+def default_jobs(target: str, notebook_count: int) -> int:
+    """One per core on the emulator; one on a tenant, whose single test user the notebooks share."""
+    if target == "tenant":
+        return 1
+    return max(1, min(os.cpu_count() or 1, notebook_count))
+
+
+def select_notebooks(notebooks_dir: Path, patterns: list[str]) -> list[Path]:
+    """The notebooks to replay: all of `notebooks_dir`, or those matching a pattern or named by a path.
+
+    A pattern matches a notebook's file name or stem (`03*`, `03_enroll_otp`); a pattern without
+    wildcards also matches as a prefix, so `mfa-kit verify 03` works.
+    """
+    named = [Path(p) for p in patterns if p.endswith(".ipynb") and Path(p).is_file()]
+    globs = [p for p in patterns if Path(p) not in named]
+    available: list[Path] = []
+    if globs or not patterns:
+        if not notebooks_dir.is_dir():
+            raise ConfigError(
+                f"notebooks directory {notebooks_dir} does not exist",
+                "run from the kit's repository (pip install -e .) or pass --notebooks-dir DIR",
+            )
+        available = sorted(p for p in notebooks_dir.glob("*.ipynb") if not p.name.startswith(("_", ".")))
+    selected = list(dict.fromkeys(p.resolve() for p in named))
+    if not patterns:
+        selected = [p.resolve() for p in available]
+    for pattern in globs:
+        matches = [p.resolve() for p in available if _matches(p, pattern)]
+        if not matches:
+            names = ", ".join(p.name for p in available) or "none"
+            raise ConfigError(
+                f"no notebook in {notebooks_dir} matches {pattern!r} (available: {names})",
+                "pass a glob such as '03*' or a notebook path, or point --notebooks-dir at the folder",
+            )
+        selected.extend(m for m in matches if m not in selected)
+    if not selected:
+        raise ConfigError(f"no notebooks found in {notebooks_dir}", "pass --notebooks-dir DIR or notebook paths")
+    _require_unique_names(selected)
+    return selected
+
+
+def _matches(path: Path, pattern: str) -> bool:
+    if any(fnmatch.fnmatch(name, pattern) for name in (path.name, path.stem)):
+        return True
+    return not any(ch in pattern for ch in "*?[") and path.name.startswith(pattern)
+
+
+def _require_unique_names(paths: list[Path]) -> None:
+    seen: dict[str, Path] = {}
+    for path in paths:
+        if path.stem in seen:
+            raise ConfigError(
+                f"two selected notebooks share the name {path.stem!r} ({seen[path.stem]} and {path})",
+                "select only one of them: the run folder names artifacts after the notebook",
+            )
+        seen[path.stem] = path
+
+
+@dataclass(frozen=True)
+class GoldenSet:
+    """The golden notebooks nbval re-checks, or why that stage is skipped."""
+
+    notebooks: list[Path] = field(default_factory=list)
+    sanitize: Path | None = None
+    skip_reason: str | None = None
+
+
+def find_goldens(golden_dir: Path, explicit: bool) -> GoldenSet:
+    """Goldens in `golden_dir`; a missing default folder skips the stage, a missing explicit one is an error."""
+    if not golden_dir.is_dir():
+        if explicit:
+            raise ConfigError(f"golden directory {golden_dir} does not exist", "pass an existing --golden-dir or --no-nbval")
+        return GoldenSet(skip_reason=f"no golden directory at {golden_dir}")
+    notebooks = sorted(golden_dir.glob("*.ipynb"))
+    if not notebooks:
+        return GoldenSet(skip_reason=f"no golden notebooks in {golden_dir}")
+    sanitize = next((d / SANITIZE_FILE for d in (golden_dir, golden_dir.parent) if (d / SANITIZE_FILE).is_file()), None)
+    return GoldenSet(notebooks=notebooks, sanitize=sanitize)

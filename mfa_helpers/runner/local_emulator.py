@@ -1,0 +1,24 @@
+"""The emulator a run or a lab session starts for itself and stops when it ends."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .config import ConfigError
+
+
+@contextmanager
+def running_emulator(port: int = 0, db: str = ":memory:") -> Iterator[str]:
+    """Start the emulator (port 0: a free one), yield its base URL, stop it on the way out."""
+    try:
+        from mfa_helpers.emulator import Emulator
+    except ImportError as exc:
+        raise ConfigError(f"the emulator cannot be imported ({exc})", "reinstall the kit: make install") from exc
+    try:
+        emulator = Emulator(port=port, db=db).start()
+    except OSError as exc:
+        raise ConfigError(f"the emulator cannot listen on port {port} ({exc})", "pick another port with --port") from exc
+    try:
+        yield emulator.url
+    finally:
+        emulator.stop()

@@ -1,0 +1,100 @@
+"""Replays notebooks with papermill in a process pool, with a progress bar (done, running, failed).
+
+Each worker process runs one notebook at a time, so it can give the kernel its own environment
+(the HAR path differs per notebook) by setting its process environment for the duration.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook to replay; `executed` and `har` are staging paths outside the run folder."""
+
+    notebook: Path
+    executed: Path
+    har: Path
+    env: dict[str, str]
+    cell_timeout: float | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the worker saw; the cell-level story is read back from the executed notebook."""
+
+    notebook: Path
+    started_at: float
+    finished_at: float
+    error: str | None  # "ExceptionName: message" when papermill raised, else None
+
+    @property
+    def duration(self) -> float:
+        return self.finished_at - self.started_at
+
+
+def replay(job: Job) -> Outcome:
+    """Run one notebook headless (in a pool worker); never raises, the failure is in the Outcome."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    saved_env = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(job.env)
+    started = time.time()
+    error = None
+    try:
+        papermill.execute_notebook(
+            str(job.notebook),
+            str(job.executed),
+            cwd=str(job.notebook.parent),
+            kernel_name=_kernel_name(job.notebook),
+            execution_timeout=job.cell_timeout,
+            progress_bar=False,
+            log_output=False,
+        )
+    except PapermillExecutionError as exc:
+        error = f"{exc.ename}: {exc.evalue}"
+    except Exception as exc:  # kernel death, cell timeout, unreadable notebook: all a failed notebook
+        error = f"{type(exc).__name__}: {exc}"
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return Outcome(job.notebook, started, time.time(), error)
+
+
+def _kernel_name(notebook: Path) -> str:
+    """The notebook's kernel, or python3 for a notebook saved without kernelspec metadata."""
+    import nbformat
+
+    spec = nbformat.read(notebook, as_version=4).metadata.get("kernelspec", {})
+    return spec.get("name") or "python3"
+
+
+def replay_all(jobs: list[Job], workers: int, show_progress: bool = True) -> list[Outcome]:
+    """Replay `jobs` on `workers` processes; outcomes come back in the jobs' order."""
+    context = multiprocessing.get_context("spawn")  # no inherited threads (the in-process emulator)
+    outcomes: dict[Path, Outcome] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool, tqdm(
+        total=len(jobs), desc="notebooks", unit="nb", file=sys.stderr, disable=not show_progress
+    ) as bar:
+        pending: set[Future[Outcome]] = {pool.submit(replay, job) for job in jobs}
+        failed = 0
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                outcome = future.result()
+                outcomes[outcome.notebook] = outcome
+                failed += outcome.error is not None
+                bar.update(1)
+            running = min(workers, sum(1 for f in pending if f.running()))
+            bar.set_postfix(running=running, failed=failed, refresh=True)
+    return [outcomes[job.notebook] for job in jobs]

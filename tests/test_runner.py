@@ -1,0 +1,206 @@
+"""`mfa-kit verify` end to end on small notebooks generated here: exit codes, the failing cell in
+the report, artifact redaction, parallel replay, and the history across runs."""
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mfa_helpers.cli import main
+
+RESULT_MIME = "application/vnd.mfa-kit.result+json"
+PLANTED = {  # values that must never reach a file of the run folder
+    "AUTH0_CLIENT_SECRET": "planted-client-secret-7Hq2",
+    "AUTH0_PASSWORD": "planted-password-Zx81",
+    "MFA_KIT_TEST_API_TOKEN": "planted-api-token-Rr55",
+}
+
+
+def make_notebook(path: Path, *cells: str) -> Path:
+    """A notebook with a `parameters` cell followed by `cells` (code)."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    parameters = nbformat.v4.new_code_cell('headless = "auto"')
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [parameters] + [nbformat.v4.new_code_cell(textwrap.dedent(c).strip()) for c in cells]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+RECORD = f"""
+from IPython.display import display
+import os
+def record(key, value):  # what walkthrough.record displays
+    display({{"{RESULT_MIME}": {{"notebook": "nb", "key": key, "value": value}}, "text/plain": repr(value)}}, raw=True)
+"""
+
+
+@pytest.fixture
+def tenant_env(monkeypatch, tmp_path):
+    """A tenant configuration that the generated notebooks never contact, with planted secrets."""
+    monkeypatch.chdir(tmp_path)  # runs/ and any .env are looked up here
+    monkeypatch.setenv("AUTH0_DOMAIN", "verify-test.example.invalid")
+    monkeypatch.setenv("AUTH0_CLIENT_ID", "test-client-id")
+    monkeypatch.setenv("AUTH0_USERNAME", "tester@example.com")
+    for name, value in PLANTED.items():
+        monkeypatch.setenv(name, value)
+    return tmp_path
+
+
+def verify(*argv: str) -> int:
+    return main(["verify", "--no-nbval", *argv])
+
+
+def last_stdout_line(capsys) -> str:
+    return capsys.readouterr().out.strip().splitlines()[-1]
+
+
+def test_passing_notebook_exit_0_and_run_folder(tenant_env, capsys):
+    notebooks = tenant_env / "nbs"
+    make_notebook(notebooks / "01_ok.ipynb", RECORD, 'record("status", 200)\nrecord("headless", os.environ["MFA_KIT_HEADLESS"])')
+
+    assert verify("--notebooks-dir", str(notebooks), "--out", "runs/one") == 0
+
+    run = tenant_env / "runs" / "one"
+    assert last_stdout_line(capsys) == f"report: {Path('runs/one/report.html')}"
+    summary = json.loads((run / "summary.json").read_text())
+    (nb,) = summary["notebooks"]
+    assert (summary["passed"], summary["exit_code"], summary["target"], summary["jobs"]) == (True, 0, "tenant", 1)
+    assert nb["status"] == "passed" and nb["failure"] is None
+    assert nb["results"] == [{"key": "status", "value": 200}, {"key": "headless", "value": "1"}]
+    assert summary["nbval"]["status"] == "skipped"
+    executed = nbformat.read(run / nb["executed"], as_version=4)
+    assert "papermill" not in executed.metadata
+    assert all("papermill" not in cell.metadata for cell in executed.cells)
+    assert (run / "junit.xml").read_text().count("<testcase") == 2  # the notebook + the skipped nbval stage
+    assert (tenant_env / "runs" / "history.jsonl").is_file()
+
+
+def test_broken_notebook_exit_1_and_report_names_the_cell(tenant_env, capsys):
+    notebooks = tenant_env / "nbs"
+    make_notebook(notebooks / "02_broken.ipynb", "x = 1", "# confirm the enrollment\nraise RuntimeError('enrollment refused')", "x = 3")
+
+    assert verify("--notebooks-dir", str(notebooks), "--out", "runs/broken") == 1
+
+    run = tenant_env / "runs" / "broken"
+    failure = json.loads((run / "summary.json").read_text())["notebooks"][0]["failure"]
+    assert (failure["cell_index"], failure["execution_count"], failure["ename"]) == (2, 3, "RuntimeError")
+    assert failure["evalue"] == "enrollment refused"
+    report = (run / "report.html").read_text()
+    assert "cell 2 (In [3]): RuntimeError: enrollment refused" in report
+    assert "# confirm the enrollment" in report
+    assert 'message="cell 2 (In [3]): RuntimeError: enrollment refused"' in (run / "junit.xml").read_text()
+    assert last_stdout_line(capsys).endswith("report.html")
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "fix"),
+    [
+        ((), {"AUTH0_CLIENT_ID": None}, "AUTH0_CLIENT_ID"),
+        (("--target", "tenant"), {"AUTH0_DOMAIN": None}, "AUTH0_DOMAIN"),
+        (("zz*",), {}, "no notebook in"),
+        (("--golden-dir", "missing", "--target", "tenant"), {}, "--golden-dir"),
+    ],
+)
+def test_configuration_errors_exit_2_naming_the_fix(tenant_env, monkeypatch, capsys, argv, env, fix):
+    make_notebook(tenant_env / "nbs" / "01_ok.ipynb", "pass")
+    for name, value in env.items():
+        monkeypatch.delenv(name)
+    assert main(["verify", "--notebooks-dir", str(tenant_env / "nbs"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert fix in err and "fix:" in err
+    assert not (tenant_env / "runs").exists()
+
+
+def test_empty_env_values_count_as_unset(tenant_env, monkeypatch):
+    """CI passes a missing secret as "": AUTH0_DOMAIN="" must not select the tenant."""
+    from mfa_helpers.runner.config import Environment, resolve_target
+
+    monkeypatch.setenv("AUTH0_DOMAIN", "")
+    assert resolve_target("auto", Environment.load()) == "emulator"
+
+
+LEAKY = """
+import json, os
+secret, password, api_token = (os.environ[n] for n in ("AUTH0_CLIENT_SECRET", "AUTH0_PASSWORD", "MFA_KIT_TEST_API_TOKEN"))
+print("client secret:", secret)
+record("echo", {"password": password, "token": api_token})
+with open(os.environ["MFA_KIT_HAR_PATH"], "w") as har:
+    json.dump({"log": {"version": "1.2", "entries": [{"request": {"postData": {"text": f"client_secret={secret}&password={password}"}}}]}}, har)
+from IPython.display import display
+display({"application/vnd.jupyter.widget-view+json": {"model_id": api_token, "version_major": 2, "version_minor": 0},
+         "text/plain": "widget"}, raw=True)
+raise ValueError(f"login failed for password {password}")
+"""
+
+
+def test_planted_secrets_reach_no_file_of_the_run_folder(tenant_env):
+    notebooks = tenant_env / "nbs"
+    path = make_notebook(notebooks / "03_leaky.ipynb", RECORD, LEAKY)
+    nb = nbformat.read(path, as_version=4)  # widget state saved in the source notebook
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {PLANTED["AUTH0_PASSWORD"]: {}}}}
+    nbformat.write(nb, path)
+
+    assert verify("--notebooks-dir", str(notebooks), "--out", "runs/leak") == 1
+
+    run = tenant_env / "runs" / "leak"
+    files = [p for p in run.rglob("*") if p.is_file()]
+    assert {p.relative_to(run).as_posix() for p in files} >= {
+        "report.html", "junit.xml", "summary.json", "notebooks/03_leaky.ipynb", "har/03_leaky.har"}
+    for file in files + [tenant_env / "runs" / "history.jsonl"]:
+        text = file.read_text(encoding="utf-8")
+        for name, value in PLANTED.items():
+            assert value not in text, f"{name} leaked into {file.relative_to(tenant_env)}"
+    executed = nbformat.read(run / "notebooks" / "03_leaky.ipynb", as_version=4)
+    assert "widgets" not in executed.metadata
+    outputs = [o for cell in executed.cells for o in cell.get("outputs", [])]
+    assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    assert "[redacted AUTH0_PASSWORD]" in (run / "report.html").read_text()
+    assert json.loads((run / "har" / "03_leaky.har").read_text())["log"]["version"] == "1.2"
+
+
+STAMP = """
+import os, time
+start = time.time()
+time.sleep(2)
+with open(os.path.join(os.environ["MFA_KIT_TEST_STAMPS"], os.environ["MFA_KIT_HAR_PATH"].rsplit("/", 1)[-1]), "w") as f:
+    f.write(f"{start} {time.time()}")
+"""
+
+
+def test_notebooks_really_run_at_the_same_time(tenant_env, monkeypatch):
+    stamps = tenant_env / "stamps"
+    stamps.mkdir()
+    monkeypatch.setenv("MFA_KIT_TEST_STAMPS", str(stamps))
+    notebooks = tenant_env / "nbs"
+    for name in ("a", "b"):
+        make_notebook(notebooks / f"{name}.ipynb", STAMP)
+
+    assert verify("--notebooks-dir", str(notebooks), "--jobs", "2", "--out", "runs/par") == 0
+
+    (a_start, a_end), (b_start, b_end) = (map(float, (stamps / f"{n}.har").read_text().split()) for n in "ab")
+    assert a_start < b_end and b_start < a_end, "the two notebooks ran one after the other"
+
+
+def test_history_across_two_runs_shows_in_the_report(tenant_env, monkeypatch):
+    notebooks = tenant_env / "nbs"
+    make_notebook(notebooks / "01_flaky.ipynb", "import os\nassert not os.path.exists('fail-now')")
+    assert verify("--notebooks-dir", str(notebooks)) == 0
+    (notebooks / "fail-now").touch()  # the notebook runs in its own folder
+    assert verify("--notebooks-dir", str(notebooks)) == 1
+
+    lines = (tenant_env / "runs" / "history.jsonl").read_text().splitlines()
+    first, second = (json.loads(line) for line in lines)
+    assert (first["passed"], second["passed"]) == (True, False)
+    assert first["notebooks"]["01_flaky"]["status"] == "passed"
+    assert second["notebooks"]["01_flaky"]["status"] == "failed"
+    runs = sorted(p for p in (tenant_env / "runs").iterdir() if p.is_dir())
+    assert [p.name for p in runs] == [first["run"], second["run"]]
+    report = (runs[1] / "report.html").read_text()
+    assert first["run"] in report and second["run"] in report
+    assert "✓" in report and "✗" in report
+    assert 'src="data:image/png;base64,' in report
