@@ -12,9 +12,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 from mfa_helpers import protocol
 from mfa_helpers.errors import FIXES
+from mfa_helpers.exchange import Exchange
+from mfa_helpers.support import har
 from mfa_helpers.protocol import ErrorSpec
 
-__all__ = ["Observed", "Finding", "diagnose", "observe", "read_har", "findings_markdown", "DOCS"]
+__all__ = ["Observed", "Finding", "diagnose", "observe", "findings_markdown", "DOCS"]
 
 # Auth0's pages for each topic (found through Auth0's docs site; current English paths).
 _MFA = "https://auth0.com/docs/secure/multi-factor-authentication"
@@ -128,53 +129,21 @@ def findings_markdown(findings: Sequence[Finding], heading: str = "Diagnosis") -
 def observe(source: Any) -> list[Observed]:
     """Observed exchanges from a Session, a list of Exchanges, a HAR (dict, entries, or file path)."""
     if isinstance(source, (str, Path)):
-        return observe(read_har(source))
+        return observe(har.read_har(source))
     if isinstance(source, Mapping):
-        return observe(source.get("log", {}).get("entries", []))
+        return observe(har.exchanges(source))
     exchanges = getattr(source, "exchanges", None)
     if exchanges is not None:
         return observe(exchanges)
-    observed = []
-    for index, item in enumerate(source):
-        if isinstance(item, Observed):
-            observed.append(item)
-        elif isinstance(item, Mapping):
-            observed.append(_from_har_entry(item, index))
-        else:
-            observed.append(_from_exchange(item, index))
-    return observed
+    items = list(source)
+    if items and isinstance(items[0], Mapping):
+        items = har.exchanges(items)
+    return [item if isinstance(item, Observed) else _from_exchange(item, index)
+            for index, item in enumerate(items)]
 
 
-def read_har(path: str | Path) -> dict:
-    """A HAR file as a dict (devtools may write a byte-order mark)."""
-    text = Path(path).read_text(encoding="utf-8-sig")
-    har = json.loads(text)
-    if not isinstance(har, dict) or not isinstance(har.get("log", {}).get("entries"), list):
-        raise ValueError(f"{path} is not a HAR file: no log.entries")
-    return har
-
-
-def _from_har_entry(entry: Mapping[str, Any], index: int) -> Observed:
-    request = entry.get("request", {})
-    response = entry.get("response", {})
-    url = request.get("url", "")
-    headers = _header_map(request.get("headers", []))
-    fields: dict[str, Any] = dict(parse_qsl(urlsplit(url).query))
-    fields.update(_post_fields(request.get("postData") or {}))
-    content = response.get("content") or {}
-    text = content.get("text")
-    if text and content.get("encoding") == "base64":
-        text = _b64decode(text)
-    return Observed(
-        index=index, method=request.get("method", "GET").upper(), url=url,
-        status=int(response.get("status") or 0), fields=fields, body=_parse_body(text),
-        host=headers.get("host") or urlsplit(url).netloc,
-        started=_parse_iso(entry.get("startedDateTime")),
-        server_date=_parse_http_date(_header_map(response.get("headers", [])).get("date")))
-
-
-def _from_exchange(exchange: Any, index: int) -> Observed:
-    """The client's Exchange (``mfa_helpers.exchange``), read in memory: nothing is written out."""
+def _from_exchange(exchange: Exchange, index: int) -> Observed:
+    """The client's Exchange (a recorded one, or a HAR entry read back), as the rules see it."""
     url = exchange.url
     fields: dict[str, Any] = dict(parse_qsl(urlsplit(url).query))
     data = exchange.request_fields()
@@ -182,57 +151,13 @@ def _from_exchange(exchange: Any, index: int) -> Observed:
     request_headers = {k.lower(): v for k, v in exchange.request_headers.items()}
     response_headers = {k.lower(): v for k, v in exchange.response_headers.items()}
     body = exchange.response_json
+    started = exchange.started.timestamp()
     return Observed(
         index=index, method=exchange.method.upper(), url=url, status=exchange.status or 0,
         fields=fields, body=body if body is not None else exchange.response_body,
         host=request_headers.get("host") or urlsplit(url).netloc,
-        started=exchange.started.timestamp(),
+        started=started if started > 0 else None,
         server_date=_parse_http_date(response_headers.get("date")))
-
-
-def _header_map(headers: Iterable[Mapping[str, str]]) -> dict[str, str]:
-    return {h.get("name", "").lower(): h.get("value", "") for h in headers}
-
-
-def _post_fields(post: Mapping[str, Any]) -> dict[str, Any]:
-    text = post.get("text")
-    mime = (post.get("mimeType") or "").lower()
-    if text and ("json" in mime or text.lstrip().startswith("{")):
-        try:
-            data = json.loads(text)
-            if isinstance(data, dict):
-                return data
-        except ValueError:
-            pass
-    if post.get("params"):
-        return {p.get("name", ""): p.get("value", "") for p in post["params"]}
-    return dict(parse_qsl(text)) if text else {}
-
-
-def _parse_body(text: str | None) -> Any:
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _b64decode(text: str) -> str:
-    try:
-        return base64.b64decode(text).decode("utf-8", errors="replace")
-    except (binascii.Error, ValueError):
-        return text
-
-
-def _parse_iso(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:  # Python 3.10's fromisoformat does not read a trailing "Z"
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def _parse_http_date(value: str | None) -> float | None:

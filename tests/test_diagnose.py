@@ -226,9 +226,8 @@ def test_mfa_grant_not_enabled_on_the_application():
 
 
 def test_missing_enroll_scope_names_the_scope_that_was_asked_for():
-    login = token(CANONICAL, protocol.GRANT_MFA_OOB, 0)
-    login["request"]["postData"]["params"] += [{"name": "audience", "value": f"https://{CANONICAL}/mfa/"},
-                                               {"name": "scope", "value": "openid read:authenticators"}]
+    login = token(CANONICAL, protocol.GRANT_PASSWORD, 0, audience=f"https://{CANONICAL}/mfa/",
+                  scope="openid read:authenticators")
     associate = entry("POST", f"https://{CANONICAL}/mfa/associate", 403,
                       json_body={"authenticator_types": ["otp"]},
                       response=err("insufficient_scope", scope="enroll"), at=2)

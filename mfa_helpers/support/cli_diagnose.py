@@ -11,7 +11,8 @@ import json
 import sys
 from dataclasses import asdict
 
-from mfa_helpers.diagnose import Finding, diagnose, read_har
+from mfa_helpers.diagnose import Finding, diagnose
+from mfa_helpers.support.har import read_har
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
