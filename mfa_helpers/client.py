@@ -1,0 +1,337 @@
+"""MfaClient: one method per documented step of Auth0's MFA API, every exchange recorded.
+
+Responses are returned as parsed JSON with Auth0's own field names, so a notebook teaches the wire
+format; error answers raise the typed errors of `mfa_helpers.errors`.
+"""
+from __future__ import annotations
+
+import atexit
+import base64
+import hashlib
+import json
+import logging
+import secrets as pysecrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import requests
+
+from . import protocol
+from .errors import (AuthorizationPending, ConfigurationError, ConnectionProblem, KitError, PollTimeout,
+                     RateLimited, SlowDown, classify_network_error, error_for)
+from .exchange import Exchange, Session
+from .settings import EMULATOR_URL, ENV, Settings
+
+log = logging.getLogger("mfa_helpers.client")
+
+DEFAULT_SCOPE = "openid profile email"
+SLOW_DOWN_STEP = 5.0  # seconds added to the polling interval on slow_down (RFC 8628, section 3.5)
+
+_embedded = None  # the emulator this process started, kept alive until exit
+
+
+@dataclass(frozen=True)
+class AuthorizeRequest:
+    """An /authorize URL and the PKCE verifier and state to check when the code comes back."""
+
+    url: str
+    redirect_uri: str
+    state: str
+    code_verifier: str
+    client_id: str
+
+    def __repr__(self) -> str:  # the verifier is a secret until the code is exchanged
+        return f"AuthorizeRequest(url={self.url!r}, redirect_uri={self.redirect_uri!r})"
+
+
+class MfaClient:
+    """A client for one tenant (or the emulator) and one application."""
+
+    def __init__(self, settings: Settings | None = None, *, use_custom_domain: bool | None = None,
+                 retry_on_429: int = 0, max_retry_wait: float = 60.0, session: Session | None = None):
+        settings = settings or Settings.from_env()
+        if use_custom_domain is not None:
+            settings = settings.with_(use_custom_domain=use_custom_domain)
+        self.session = session or Session()
+        self.emulator = None
+        if settings.target == "emulator":
+            settings = self._attach_emulator(settings)
+        if not settings.domain:
+            raise ConfigurationError(f"Set {ENV['domain']} to the tenant's canonical domain "
+                                     "(TENANT.REGION.auth0.com).")
+        if settings.use_custom_domain and not settings.custom_domain:
+            raise ConfigurationError(f"Requests should go to the custom domain, but {ENV['custom_domain']} "
+                                     "is not set.")
+        self.settings = settings
+        self.retry_on_429 = retry_on_429
+        self.max_retry_wait = max_retry_wait
+        self.http = requests.Session()
+        self.session.add_secrets(*settings.secrets())
+
+    @classmethod
+    def connect(cls, settings: Settings | None = None, **options: Any) -> MfaClient:
+        """A client from the environment (and `.env`): the tenant named by AUTH0_DOMAIN, or else the
+        emulator at MFA_KIT_EMULATOR_URL, at 127.0.0.1:8787, or started inside this process."""
+        return cls(settings or Settings.from_env(), **options)
+
+    # -- where requests go ------------------------------------------------------------------
+
+    def _attach_emulator(self, settings: Settings) -> Settings:
+        from .emulator.control import EmulatorControl
+        url = settings.emulator_url or _find_or_start_emulator()
+        self.emulator = EmulatorControl(url)
+        try:
+            tenant = self.emulator.tenant()
+        except requests.RequestException as exc:
+            raise ConnectionProblem(classify_network_error(exc), f"{url}/emulator/tenant", ENV["emulator_url"],
+                                    str(exc)) from None
+        client = _pick_client(tenant, settings.client_id)
+        user = (tenant.get("users") or [{}])[0]
+        return settings.with_(
+            emulator_url=url, domain=tenant["domain"], custom_domain=tenant.get("custom_domain"),
+            client_id=client["client_id"],
+            client_secret=settings.client_secret or client.get("client_secret"),
+            username=settings.username or user.get("username"),
+            password=settings.password or user.get("password"),
+        )
+
+    @property
+    def base_url(self) -> str:
+        """Where requests are sent: the emulator's address, or https://DOMAIN of the tenant."""
+        if self.emulator is not None:
+            return self.settings.emulator_url
+        return f"https://{self.settings.request_domain}"
+
+    @property
+    def domain(self) -> str:
+        """The domain requests are addressed to (custom or canonical)."""
+        return self.settings.request_domain
+
+    @property
+    def mfa_audience(self) -> str:
+        """The MFA API audience: always from the canonical domain, with its trailing slash."""
+        return protocol.mfa_audience(self.settings.domain)
+
+    def use_fresh_user(self) -> str:
+        """Emulator only: create a user with no factor and log in as it from now on. Returns the
+        username (the password stays inside the client)."""
+        if self.emulator is None:
+            raise KitError("use_fresh_user() needs the emulator; on a real tenant set AUTH0_USERNAME "
+                           "and AUTH0_PASSWORD.")
+        user = self.emulator.create_user()
+        self.settings = self.settings.with_(username=user["username"], password=user["password"])
+        self.session.add_secrets(user["password"])
+        return user["username"]
+
+    # -- the steps --------------------------------------------------------------------------
+
+    def login(self, username: str | None = None, password: str | None = None, *, audience: str | None = None,
+              scope: str | None = None, realm: str | None = None) -> dict[str, Any]:
+        """Resource-owner password login (password-realm when a realm/connection is given).
+        Raises MfaRequired with `mfa_token` and `mfa_requirements` when MFA applies."""
+        realm = realm or self.settings.realm
+        return self._token({
+            "grant_type": protocol.GRANT_PASSWORD_REALM if realm else protocol.GRANT_PASSWORD,
+            "username": username or self.settings.username,
+            "password": password or self.settings.password,
+            "realm": realm,
+            "audience": audience or self.settings.audience,
+            "scope": scope or self.settings.scope or DEFAULT_SCOPE,
+        })
+
+    def associate(self, token: str, authenticator_types: tuple[str, ...] | list[str] = ("otp",), *,
+                  oob_channels: tuple[str, ...] | list[str] | None = None, phone_number: str | None = None,
+                  email: str | None = None) -> dict[str, Any]:
+        """Enroll an authenticator (inactive until confirmed with the matching MFA grant). `token`
+        is the mfa_token or an MFA API access token with scope `enroll`."""
+        body = {"authenticator_types": list(authenticator_types),
+                "oob_channels": list(oob_channels) if oob_channels else None,
+                "phone_number": phone_number, "email": email}
+        return self._call("POST", "/mfa/associate", body=body, bearer=token).response_json
+
+    def confirm_otp(self, mfa_token: str, otp: str) -> dict[str, Any]:
+        """The mfa-otp grant: confirms an otp enrollment or answers an otp challenge."""
+        return self._token({"grant_type": protocol.GRANT_MFA_OTP, "mfa_token": mfa_token, "otp": otp})
+
+    def confirm_oob(self, mfa_token: str, oob_code: str, binding_code: str | None = None) -> dict[str, Any]:
+        """The mfa-oob grant, once. Raises AuthorizationPending until a push is approved."""
+        return self._token({"grant_type": protocol.GRANT_MFA_OOB, "mfa_token": mfa_token,
+                            "oob_code": oob_code, "binding_code": binding_code})
+
+    def poll_oob(self, mfa_token: str, oob_code: str, *, binding_code: str | None = None,
+                 timeout: float = 60.0, interval: float = 5.0) -> dict[str, Any]:
+        """Repeat the mfa-oob grant until approved: waits `interval` seconds after
+        authorization_pending and 5 s more after each slow_down. Raises PollTimeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.confirm_oob(mfa_token, oob_code, binding_code)
+            except AuthorizationPending as pending:
+                last = pending
+            except SlowDown as slow:
+                last, interval = slow, interval + SLOW_DOWN_STEP
+            if time.monotonic() + interval > deadline:
+                raise PollTimeout(timeout, last)
+            time.sleep(interval)
+
+    def confirm_recovery_code(self, mfa_token: str, recovery_code: str) -> dict[str, Any]:
+        """The mfa-recovery-code grant; the answer's `recovery_code` replaces the spent one."""
+        return self._token({"grant_type": protocol.GRANT_MFA_RECOVERY_CODE, "mfa_token": mfa_token,
+                            "recovery_code": recovery_code})
+
+    def challenge(self, mfa_token: str, challenge_type: str = "otp",
+                  authenticator_id: str | None = None) -> dict[str, Any]:
+        """Ask for a challenge; for oob the answer's `oob_code` goes to the mfa-oob grant."""
+        body = {**self._client_auth(), "mfa_token": mfa_token, "challenge_type": challenge_type,
+                "authenticator_id": authenticator_id}
+        return self._call("POST", "/mfa/challenge", body=body).response_json
+
+    def list_authenticators(self, token: str) -> list[dict[str, Any]]:
+        """The user's authenticators, inactive (unconfirmed) ones included."""
+        return self._call("GET", "/mfa/authenticators", bearer=token).response_json
+
+    def delete_authenticator(self, token: str, authenticator_id: str) -> None:
+        """Remove one authenticator (`token`: MFA API access token with remove:authenticators)."""
+        self._call("DELETE", f"/mfa/authenticators/{quote(authenticator_id, safe='')}", bearer=token)
+
+    def refresh(self, refresh_token: str) -> dict[str, Any]:
+        """The refresh_token grant (needs scope offline_access at login)."""
+        return self._token({"grant_type": protocol.GRANT_REFRESH_TOKEN, "refresh_token": refresh_token})
+
+    def authorize_url(self, redirect_uri: str, *, audience: str | None = None, scope: str | None = None,
+                      client_id: str | None = None, **params: str) -> AuthorizeRequest:
+        """An /authorize URL with PKCE (S256): the path to an MFA API access token through the
+        browser, with audience=client.mfa_audience and the MFA scopes."""
+        verifier = pysecrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        state = pysecrets.token_urlsafe(16)
+        client_id = client_id or self.settings.client_id
+        query = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
+                 "scope": scope or self.settings.scope or DEFAULT_SCOPE, "audience": audience,
+                 "state": state, "code_challenge": challenge, "code_challenge_method": "S256", **params}
+        url = f"{self.base_url}/authorize?{urlencode({k: v for k, v in query.items() if v is not None})}"
+        self.session.add_secrets(verifier)
+        return AuthorizeRequest(url=url, redirect_uri=redirect_uri, state=state, code_verifier=verifier,
+                                client_id=client_id)
+
+    def exchange_code(self, code: str, request: AuthorizeRequest) -> dict[str, Any]:
+        """The authorization_code grant for a code that came back to `request.redirect_uri`."""
+        self.session.add_secrets(code)
+        auth = self._client_auth() if request.client_id == self.settings.client_id else {"client_id": request.client_id}
+        return self._token({"grant_type": protocol.GRANT_AUTHORIZATION_CODE, "code": code,
+                            "redirect_uri": request.redirect_uri, "code_verifier": request.code_verifier},
+                           auth=auth)
+
+    def jwks(self) -> dict[str, Any]:
+        return self._call("GET", "/.well-known/jwks.json").response_json
+
+    def openid_configuration(self) -> dict[str, Any]:
+        return self._call("GET", "/.well-known/openid-configuration").response_json
+
+    def verify_token(self, token: str, *, audience: str | list[str] | None = None) -> dict[str, Any]:
+        """Verify a JWT from this tenant: signature (JWKS), expiry, issuer from discovery, and
+        `audience` when given."""
+        from .tokens import verify_token
+        issuer = self.openid_configuration()["issuer"]
+        return verify_token(token, self.jwks(), audience=audience, issuer=issuer)
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    def _client_auth(self) -> dict[str, Any]:
+        return {"client_id": self.settings.client_id, "client_secret": self.settings.client_secret}
+
+    def _token(self, body: dict[str, Any], auth: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = {**(self._client_auth() if auth is None else auth), **body}
+        return self._call("POST", "/oauth/token", body=body).response_json
+
+    def _call(self, method: str, path: str, *, body: dict[str, Any] | None = None,
+              bearer: str | None = None) -> Exchange:
+        """Send, record, and raise the typed error for an error answer (waiting out 429s when the
+        client was built with retry_on_429)."""
+        headers = {"Accept": "application/json"}
+        if self.emulator is not None and self.settings.use_custom_domain:
+            headers["Host"] = self.settings.custom_domain
+        if bearer is not None:
+            headers["Authorization"] = f"Bearer {bearer}"
+        text = None
+        if body is not None:
+            text = json.dumps({k: v for k, v in body.items() if v is not None})
+            headers["Content-Type"] = "application/json"
+        retries = self.retry_on_429
+        while True:
+            exchange = self._send(method, self.base_url + path, headers, text)
+            if exchange.ok:
+                return exchange
+            error = error_for(exchange)
+            wait = error.seconds_to_wait() if isinstance(error, RateLimited) else None
+            if retries <= 0 or wait is None or wait > self.max_retry_wait:
+                raise error
+            retries -= 1
+            log.info("429 from %s: waiting %.1f s until the rate limit resets", path, wait)
+            time.sleep(wait + 0.1)
+
+    def _send(self, method: str, url: str, headers: dict[str, str], text: str | None) -> Exchange:
+        started = datetime.now(timezone.utc)
+        clock = time.perf_counter()
+        try:
+            response = self.http.request(method, url, data=text.encode() if text is not None else None,
+                                         headers=headers, timeout=self.settings.timeout, allow_redirects=False)
+        except requests.RequestException as exc:
+            kind = classify_network_error(exc)
+            exchange = self.session.record(Exchange(
+                method=method, url=url, request_headers=dict(headers), request_body=text, started=started,
+                duration=time.perf_counter() - clock, error=f"{kind}: {exc}"))
+            log.warning("%s", exchange.summary())
+            raise ConnectionProblem(kind, url, self.settings.address_setting, str(exc), exchange) from None
+        exchange = self.session.record(Exchange(
+            method=method, url=url, request_headers=dict(response.request.headers), request_body=text,
+            status=response.status_code, reason=response.reason or "", response_headers=dict(response.headers),
+            response_body=response.text, started=started, duration=time.perf_counter() - clock))
+        log.info("%s", exchange.summary())
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s", json.dumps(exchange.redacted(self.session.known_secrets()), ensure_ascii=False))
+        return exchange
+
+    def __repr__(self) -> str:
+        return (f"<MfaClient target={self.settings.target} url={self.base_url} domain={self.domain} "
+                f"client_id={self.settings.client_id} exchanges={len(self.session)}>")
+
+
+def _pick_client(tenant: dict[str, Any], client_id: str | None) -> dict[str, Any]:
+    """The client named by AUTH0_CLIENT_ID, else the first confidential client with the MFA grants."""
+    clients = tenant.get("clients") or []
+    if client_id:
+        for client in clients:
+            if client["client_id"] == client_id:
+                return client
+        raise ConfigurationError(f"{ENV['client_id']}={client_id} is no client of the emulator's tenant.")
+    for client in clients:
+        if client.get("client_secret") and set(protocol.MFA_GRANTS) <= set(client.get("grant_types") or []):
+            return client
+    raise ConfigurationError("The emulator's tenant has no confidential client with the MFA grants.")
+
+
+def _emulator_answers(url: str) -> bool:
+    try:
+        response = requests.get(f"{url}/emulator/health", timeout=0.5)
+        return response.ok and response.json().get("status") == "ok"
+    except (requests.RequestException, ValueError):
+        return False
+
+
+def _find_or_start_emulator() -> str:
+    """127.0.0.1:8787 when an emulator answers there, else one started in this process (kept
+    alive until the process exits, shared by every client)."""
+    global _embedded
+    if _embedded is not None:
+        return _embedded.url
+    if _emulator_answers(EMULATOR_URL):
+        return EMULATOR_URL
+    from .emulator import Emulator
+    _embedded = Emulator(db=":memory:").start()
+    atexit.register(_embedded.stop)
+    log.info("started an emulator at %s", _embedded.url)
+    return _embedded.url

@@ -1,0 +1,150 @@
+"""Notebook rendering: exchanges side by side, the enrollment QR code (live display only) and
+authenticator tables. Everything shown goes through `mfa_helpers.redact`."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pandas as pd
+
+from . import redact
+from .exchange import Exchange, Session
+
+STATUS_COLOURS = {2: "#1a7f37", 3: "#0969da", 4: "#bc4c00", 5: "#cf222e"}
+NETWORK_FAILURE_COLOUR = "#6e7781"
+# Response headers worth showing next to the body; the full list is in the HAR.
+SHOWN_RESPONSE_HEADERS = ("content-type", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
+                          "retry-after", "location", "www-authenticate")
+LIVE_ONLY_TEXT = ("QR code for the authenticator app: live display only, never saved with the notebook. "
+                  "Click 'Show QR code' in JupyterLab, or call show_qr(barcode_uri, keep=True) to keep it.")
+
+
+def _pretty(text: str | None) -> str:
+    if not text:
+        return ""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def _status_badge(view: dict[str, Any]) -> str:
+    if view["status"] is None:
+        return (f"<span style='color:{NETWORK_FAILURE_COLOUR};font-weight:bold'>no response</span> "
+                f"{html.escape(view['error'] or '')}")
+    colour = STATUS_COLOURS.get(view["status"] // 100, NETWORK_FAILURE_COLOUR)
+    return (f"<span style='color:{colour};font-weight:bold'>{view['status']} {html.escape(view['reason'])}</span>"
+            f" <span style='color:{NETWORK_FAILURE_COLOUR}'>{view['duration'] * 1000:.0f} ms</span>")
+
+
+def _headers_html(headers: dict[str, str]) -> str:
+    rows = "".join(f"<div><code>{html.escape(k)}: {html.escape(v)}</code></div>" for k, v in headers.items())
+    return f"<div style='font-size:85%'>{rows}</div>"
+
+
+def exchange_html(exchange: Exchange, secrets: set[str] | frozenset[str] = frozenset()) -> str:
+    """Request left, response right, then a collapsible curl equivalent; all redacted."""
+    view = exchange.redacted(secrets)
+    request_headers = {k: v for k, v in view["request_headers"].items() if k.lower() in
+                       ("host", "content-type", "authorization")}
+    response_headers = {k: v for k, v in view["response_headers"].items() if k.lower() in SHOWN_RESPONSE_HEADERS}
+    pre = "style='white-space:pre-wrap;word-break:break-all;margin:4px 0;text-align:left'"
+    box = "style='flex:1;min-width:0;border:1px solid #d0d7de;border-radius:6px;padding:6px;text-align:left'"
+    curl = html.escape(redact.redact_text(exchange.to_curl(), secrets))
+    return (
+        "<div class='mfa-kit-exchange' style='margin:6px 0'>"
+        f"<div style='display:flex;gap:8px'>"
+        f"<div {box}><b>{html.escape(view['method'])}</b> <code>{html.escape(view['url'])}</code>"
+        f"{_headers_html(request_headers)}<pre {pre}>{html.escape(_pretty(view['request_body']))}</pre></div>"
+        f"<div {box}>{_status_badge(view)}{_headers_html(response_headers)}"
+        f"<pre {pre}>{html.escape(_pretty(view['response_body']))}</pre></div>"
+        "</div>"
+        f"<details><summary>curl</summary><pre {pre}>{curl}</pre></details>"
+        "</div>"
+    )
+
+
+def session_html(session: Session) -> str:
+    secrets = session.known_secrets()
+    return "".join(exchange_html(exchange, secrets) for exchange in session.exchanges)
+
+
+def show(item: Exchange | Session) -> None:
+    """Render an exchange, or every exchange of a session, in the notebook."""
+    from IPython.display import HTML, display
+    display(HTML(session_html(item) if isinstance(item, Session) else exchange_html(item)))
+
+
+def qr_html(barcode_uri: str) -> str:
+    """The QR code as an inline PNG plus the manual-entry secret. Holds the TOTP seed: show it live only."""
+    import qrcode
+    buffer = io.BytesIO()
+    qrcode.make(barcode_uri).save(buffer, format="PNG")
+    image = base64.b64encode(buffer.getvalue()).decode()
+    secret = parse_qs(urlsplit(barcode_uri).query).get("secret", [""])[0]
+    manual = (f"<div>Can't scan? Enter this key in the app: <code style='font-size:120%'>"
+              f"{html.escape(' '.join(secret[i:i + 4] for i in range(0, len(secret), 4)))}</code> "
+              "(time-based, 6 digits, 30 s)</div>") if secret else ""
+    return f"<div><img alt='enrollment QR code' src='data:image/png;base64,{image}' width='220'/>{manual}</div>"
+
+
+def _live_panel_class():
+    import ipywidgets as widgets
+
+    class LiveQrPanel(widgets.VBox):
+        """Shows the QR only when clicked, and hides it when another cell runs: the secret lives
+        in the kernel and the browser, never in the notebook file (nothing clicks in a headless run,
+        and the saved output is this widget's reference plus the text below)."""
+
+        def __init__(self, barcode_uri: str):
+            self._uri = barcode_uri
+            self.button = widgets.Button(description="Show QR code", icon="qrcode")
+            self.view = widgets.HTML(value="")
+            self.button.on_click(lambda _: self.hide() if self.view.value else self.reveal())
+            super().__init__(children=[widgets.HTML(value=f"<i>{html.escape(LIVE_ONLY_TEXT)}</i>"),
+                                       self.button, self.view])
+
+        def reveal(self) -> None:
+            self.view.value = qr_html(self._uri)
+            self.button.description = "Hide QR code"
+
+        def hide(self, *_: Any) -> None:
+            if self.view.value:
+                self.view.value = ""
+                self.button.description = "Show QR code"
+
+        def __repr__(self) -> str:
+            return LIVE_ONLY_TEXT
+
+    return LiveQrPanel
+
+
+def show_qr(barcode_uri: str, *, keep: bool = False):
+    """Render the enrollment QR code and manual-entry key.
+
+    By default only in live display: a button reveals it and running any other cell hides it
+    again, so neither the image nor the key ends up in the saved notebook. `keep=True` renders a
+    plain output instead, which IS saved: only for a throwaway test user."""
+    from IPython import get_ipython
+    from IPython.display import HTML, display
+    if keep:
+        display(HTML(qr_html(barcode_uri)))
+        return None
+    panel = _live_panel_class()(barcode_uri)
+    shell = get_ipython()
+    if shell is not None:
+        shell.events.register("pre_run_cell", panel.hide)
+    display(panel)
+    return panel
+
+
+def authenticators_table(authenticators: list[dict[str, Any]]) -> pd.DataFrame:
+    """GET /mfa/authenticators as a table: id, type, channel, name (masked), active."""
+    rows = [{"id": a.get("id"), "type": a.get("authenticator_type") or a.get("type"),
+             "channel": a.get("oob_channel"), "name": redact.redact_text(a["name"]) if a.get("name") else None,
+             "active": bool(a.get("active"))} for a in authenticators]
+    return pd.DataFrame(rows, columns=["id", "type", "channel", "name", "active"])

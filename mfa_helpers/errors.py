@@ -1,0 +1,229 @@
+"""Errors as classes carrying the data a caller needs, with messages that name the fix."""
+from __future__ import annotations
+
+import socket
+import ssl
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import requests
+
+from . import protocol
+from .exchange import Exchange
+
+DASHBOARD_GRANTS = ("Dashboard > Applications > Applications > (your application) > Settings > "
+                    "Advanced Settings > Grant Types")
+
+# Protocol error key -> what to do about it. Keys come from `protocol.ERRORS`.
+FIXES: dict[str, str] = {
+    "mfa_required": "Continue with the MFA API: client.associate(mfa_token, ...) to enroll, or "
+                    "client.challenge(mfa_token, ...) then confirm with the matching grant.",
+    "wrong_password": "Check AUTH0_USERNAME / AUTH0_PASSWORD and the connection (AUTH0_REALM).",
+    "invalid_otp": "Send the current 6-digit code from the authenticator app (codes change every 30 s "
+                   "and each is accepted once; VirtualAuthenticator.fresh_code() waits for a new one).",
+    "invalid_binding_code": "Send the 6-digit code that the SMS, voice call or email delivered as "
+                            "binding_code.",
+    "invalid_recovery_code": "The recovery code is wrong or already spent: use the newest one (each "
+                             "successful recovery-code grant returns a new recovery_code).",
+    "authorization_pending": "Approve the push on the phone (emulator: client.emulator.approve_push(...)), "
+                             "then repeat the mfa-oob request; client.poll_oob(...) does this for you.",
+    "push_rejected": "The push was rejected on the phone: start again with client.challenge(...).",
+    "slow_down": "Poll less often: at most 12 mfa-oob requests a minute per mfa_token "
+                 "(client.poll_oob backs off by itself).",
+    "malformed_mfa_token": "Pass the mfa_token of the latest mfa_required answer, unmodified. A "
+                           "successful MFA grant spends it: log in again for a new one.",
+    "expired_mfa_token": "An mfa_token lives 10 minutes: log in again for a new one.",
+    "expired_oob_code": "SMS, voice and email codes live 5 minutes: ask for a new one with "
+                        "client.challenge(mfa_token, 'oob').",
+    "too_many_attempts": "Too many wrong codes: wait (one attempt comes back every 6 minutes), then "
+                         "send a current code.",
+    "unsupported_challenge_type": "The user has no active authenticator of that type: check "
+                                  "client.list_authenticators(...) or enroll one with client.associate(...).",
+    "unauthorized_client_auth": "Check AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET: a confidential "
+                                "application must authenticate with its own secret.",
+    "grant_not_allowed": f"Enable the grant types on the application: {DASHBOARD_GRANTS} "
+                         "(tick MFA for the mfa-otp, mfa-oob and mfa-recovery-code grants).",
+    "service_not_enabled": "The MFA API audience is built from the canonical domain "
+                           "(https://TENANT.REGION.auth0.com/mfa/), even when requests go to a custom "
+                           "domain: use client.mfa_audience.",
+    "invalid_audience": "This token was issued for another API (for example an API you created named "
+                        "https://CUSTOM_DOMAIN/mfa): ask for the MFA API audience client.mfa_audience "
+                        "(canonical domain, trailing slash) instead.",
+    "rate_limited": "Wait until reset_at (x-ratelimit-reset), or create the client with "
+                    "retry_on_429=N to wait and retry automatically.",
+    "unsupported_grant_type": "Use one of the grant types in mfa_helpers.protocol.ALL_GRANTS.",
+    "missing_parameter": "Send the named parameter.",
+    "invalid_refresh_token": "The refresh token is unknown, revoked or for another client: log in "
+                             "again with scope offline_access for a new one.",
+    "invalid_authorization_code": "An authorization code is used once and lives briefly: start "
+                                  "again at client.authorize_url(...).",
+    "invalid_code_verifier": "Send the code_verifier of the same PKCE pair that made the "
+                             "code_challenge (client.authorize_url returns both).",
+    "invalid_redirect_uri": "Send the same redirect_uri as in the /authorize request.",
+    "invalid_token": "Send the mfa_token from mfa_required, or an access token for the MFA API "
+                     "audience, as 'Authorization: Bearer ...'; it may have expired.",
+    "insufficient_scope": "Ask for the MFA API scope named in the message (enroll, "
+                          "read:authenticators, remove:authenticators) when getting the token.",
+    "authenticator_not_found": "Use an id from client.list_authenticators(...), unmodified.",
+    "already_enrolled": "The user already has an active factor: challenge it and complete MFA first, "
+                        "then enroll with the resulting MFA API access token (scope enroll).",
+    "invalid_authenticator_type": "authenticator_types takes 'otp' or 'oob' (watch for the typo 'opt').",
+    "invalid_oob_channel": "oob_channels takes 'sms', 'voice', 'email' or 'auth0'.",
+    "invalid_challenge_type": "challenge_type takes 'otp', 'oob' or both separated by a space.",
+}
+
+
+class KitError(Exception):
+    """Base of every error the kit raises."""
+
+
+class ConfigurationError(KitError):
+    """A setting is missing or inconsistent; the message names the environment variable."""
+
+
+class ConnectionProblem(KitError):
+    """The request never got an HTTP answer. `kind`: refused, dns, tls, timeout or other."""
+
+    def __init__(self, kind: str, url: str, setting: str, detail: str, exchange: Exchange | None = None):
+        self.kind, self.url, self.setting, self.detail, self.exchange = kind, url, setting, detail, exchange
+        what = {
+            "refused": "connection refused: nothing listens there",
+            "dns": "the host name does not resolve",
+            "tls": "the TLS handshake failed (wrong scheme or port, or a proxy intercepting TLS)",
+            "timeout": "no answer in time",
+        }.get(kind, "the request failed")
+        super().__init__(f"Cannot reach {url}: {what}. Check {setting}. ({detail})")
+
+
+class PollTimeout(KitError):
+    """poll_oob gave up: the push was not approved (or the code not confirmed) in time."""
+
+    def __init__(self, timeout: float, last: "Auth0Error"):
+        self.timeout, self.last = timeout, last
+        super().__init__(f"No approval within {timeout:g} s (last answer: {last.error}). Approve the "
+                         "push on the phone (emulator: client.emulator.approve_push(...)) and poll again.")
+
+
+class Auth0Error(KitError):
+    """An error answer from Auth0 (or the emulator), with the protocol facts it matches."""
+
+    def __init__(self, exchange: Exchange):
+        body = exchange.response_json if isinstance(exchange.response_json, dict) else {}
+        self.exchange = exchange
+        self.status: int = exchange.status or 0
+        self.error: str = str(body.get("error") or "")
+        self.error_description: str = str(body.get("error_description") or exchange.reason or "")
+        self.specs: list[protocol.ErrorSpec] = protocol.identify(self.status, body)
+        super().__init__(self._message())
+
+    @property
+    def request(self) -> Exchange:
+        return self.exchange
+
+    @property
+    def fix(self) -> str | None:
+        return next((FIXES[s.key] for s in self.specs if s.key in FIXES), None)
+
+    def is_(self, key: str) -> bool:
+        """True when this answer is the protocol error `key` (see mfa_helpers.protocol.ERRORS)."""
+        return any(spec.key == key for spec in self.specs)
+
+    def _message(self) -> str:
+        head = f"{self.status} {self.error or 'error'}: {self.error_description}".rstrip(": ")
+        return f"{head}. {self.fix}" if self.fix else head
+
+    def __reduce__(self):  # picklable for pytest-xdist and multiprocessing
+        return (self.__class__, (self.exchange,))
+
+
+class MfaRequired(Auth0Error):
+    """The login worked but needs MFA: carry `mfa_token` and `mfa_requirements` to the next step."""
+
+    def __init__(self, exchange: Exchange):
+        super().__init__(exchange)
+        body = exchange.response_json or {}
+        self.mfa_token: str = body.get("mfa_token", "")
+        self.mfa_requirements: dict[str, Any] = body.get("mfa_requirements") or {}
+
+    def __repr__(self) -> str:
+        return f"MfaRequired(mfa_requirements={self.mfa_requirements!r})"
+
+
+class AuthorizationPending(Auth0Error):
+    """The push or code is not approved yet: repeat the mfa-oob request a little later."""
+
+
+class SlowDown(Auth0Error):
+    """The mfa-oob grant is polled too fast: wait longer between requests."""
+
+
+class RateLimited(Auth0Error):
+    """HTTP 429: `reset_at` (from x-ratelimit-reset) says when to try again."""
+
+    def __init__(self, exchange: Exchange):
+        super().__init__(exchange)
+        headers = {k.lower(): v for k, v in exchange.response_headers.items()}
+        self.limit = _int(headers.get("x-ratelimit-limit"))
+        self.remaining = _int(headers.get("x-ratelimit-remaining"))
+        reset = _int(headers.get("x-ratelimit-reset"))
+        retry_after = _int(headers.get("retry-after"))
+        self.retry_after: int | None = retry_after
+        if reset is not None:
+            self.reset_at: datetime | None = datetime.fromtimestamp(reset, timezone.utc)
+        elif retry_after is not None:
+            self.reset_at = exchange.started + timedelta(seconds=exchange.duration + retry_after)
+        else:
+            self.reset_at = None
+
+    def seconds_to_wait(self, now: datetime | None = None) -> float | None:
+        if self.reset_at is None:
+            return None
+        return max(0.0, (self.reset_at - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+def error_for(exchange: Exchange) -> Auth0Error:
+    """The most specific error class for an error answer."""
+    body = exchange.response_json if isinstance(exchange.response_json, dict) else {}
+    code = body.get("error")
+    if code == "mfa_required":
+        return MfaRequired(exchange)
+    if code == "authorization_pending":
+        return AuthorizationPending(exchange)
+    if code == "slow_down":
+        return SlowDown(exchange)
+    if exchange.status == 429:
+        return RateLimited(exchange)
+    return Auth0Error(exchange)
+
+
+def classify_network_error(exc: BaseException) -> str:
+    """refused, dns, tls, timeout or other, from a requests exception and its causes."""
+    if isinstance(exc, requests.Timeout):
+        return "timeout"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "tls"
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror) or "NameResolutionError" in type(current).__name__:
+            return "dns"
+        if isinstance(current, ConnectionRefusedError):
+            return "refused"
+        if isinstance(current, ssl.SSLError):
+            return "tls"
+        if isinstance(current, (socket.timeout, TimeoutError)):
+            return "timeout"
+        stack.extend([current.__cause__, current.__context__, getattr(current, "reason", None),
+                      *[a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]])
+    return "other"
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(float(value)) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,218 @@
+"""Every HTTP request and its response, kept in order so a notebook, a HAR file or a support case
+can show exactly what went over the wire (always through `mfa_helpers.redact`)."""
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from . import __version__, redact
+
+# Headers a reader needs to replay a request; the rest (User-Agent, Content-Length, ...) is noise.
+CURL_HEADERS = ("host", "content-type", "authorization", "accept", "cookie")
+
+
+@dataclass
+class Exchange:
+    """One request and what came back: a response, or `error` when the network failed."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str] = field(default_factory=dict)
+    request_body: str | None = None
+    status: int | None = None
+    reason: str = ""
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str | None = None
+    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    duration: float = 0.0
+    error: str | None = None
+    secrets: frozenset[str] = field(default_factory=frozenset, repr=False)
+
+    @property
+    def request_json(self) -> Any:
+        return _parse_json(self.request_body)
+
+    @property
+    def response_json(self) -> Any:
+        return _parse_json(self.response_body)
+
+    @property
+    def request_content_type(self) -> str:
+        return _header(self.request_headers, "content-type")
+
+    @property
+    def response_content_type(self) -> str:
+        return _header(self.response_headers, "content-type")
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    def request_fields(self) -> Any:
+        """The request body as data: JSON value or form pairs (None for no body)."""
+        if not self.request_body:
+            return None
+        if "x-www-form-urlencoded" in self.request_content_type:
+            return parse_qsl(self.request_body, keep_blank_values=True)
+        return self.request_json
+
+    def own_secrets(self) -> set[str]:
+        """Secret values this exchange carries, found by the redaction table's field names."""
+        found = redact.header_secrets(self.request_headers) | redact.header_secrets(self.response_headers)
+        found |= redact.collect_secrets(self.request_fields())
+        found |= redact.collect_secrets(parse_qsl(urlsplit(self.url).query))
+        found |= redact.collect_secrets(self.response_json)
+        return found | set(self.secrets)
+
+    def redacted(self, secrets: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+        """A display-safe view of this exchange, the input of curl, HAR and notebook rendering."""
+        secrets = set(secrets) | self.own_secrets()
+        return {
+            "method": self.method,
+            "url": redact.redact_url(self.url, secrets),
+            "request_headers": redact.redact_headers(self.request_headers),
+            "request_body": redact.redact_body(self.request_body, self.request_content_type, secrets),
+            "status": self.status,
+            "reason": self.reason,
+            "response_headers": redact.redact_headers(self.response_headers),
+            "response_body": redact.redact_body(self.response_body, self.response_content_type, secrets),
+            "started": self.started.isoformat(),
+            "duration": self.duration,
+            "error": redact.redact_text(self.error, secrets) if self.error else None,
+        }
+
+    def to_curl(self) -> str:
+        """A copy-pasteable curl command for this request, with every secret replaced."""
+        view = self.redacted()
+        lines = [f"curl -X {self.method} {shlex.quote(view['url'])}"]
+        for name, value in view["request_headers"].items():
+            if name.lower() in CURL_HEADERS:
+                lines.append(f"  -H {shlex.quote(f'{name}: {value}')}")
+        if view["request_body"]:
+            lines.append(f"  --data-raw {shlex.quote(view['request_body'])}")
+        return " \\\n".join(lines)
+
+    def summary(self) -> str:
+        outcome = self.error or f"{self.status} {_error_code(self.response_json) or self.reason}".strip()
+        return f"{self.method} {redact.redact_url(self.url, self.own_secrets())} -> {outcome} ({self.duration * 1000:.0f} ms)"
+
+    def __repr__(self) -> str:
+        return f"<Exchange {self.summary()}>"
+
+    def _repr_html_(self) -> str:
+        from .display import exchange_html
+        return exchange_html(self)
+
+
+class Session:
+    """The ordered log of a client's exchanges plus every secret value it has seen."""
+
+    def __init__(self) -> None:
+        self.exchanges: list[Exchange] = []
+        self._secrets: set[str] = set()
+
+    def record(self, exchange: Exchange) -> Exchange:
+        self.exchanges.append(exchange)
+        return exchange
+
+    def add_secrets(self, *values: str | None) -> None:
+        """Values known to be secret although no field name says so (settings, emulator tenant)."""
+        self._secrets.update(v for v in values if v)
+
+    def known_secrets(self) -> set[str]:
+        """Every secret value seen in any exchange or registered: the input of leak scans."""
+        found = set(self._secrets)
+        for exchange in self.exchanges:
+            found |= exchange.own_secrets()
+        return found
+
+    @property
+    def last(self) -> Exchange | None:
+        return self.exchanges[-1] if self.exchanges else None
+
+    def redacted(self) -> list[dict[str, Any]]:
+        secrets = self.known_secrets()
+        return [exchange.redacted(secrets) for exchange in self.exchanges]
+
+    def to_har(self, path: str | Path) -> Path:
+        """Write the session as HAR 1.2 (browser devtools and HAR viewers open it), redacted."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.har(), indent=2, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    def har(self) -> dict[str, Any]:
+        secrets = self.known_secrets()
+        entries = [_har_entry(exchange.redacted(secrets)) for exchange in self.exchanges]
+        return {"log": {"version": "1.2", "creator": {"name": "mfa-api-notebook-kit", "version": __version__},
+                        "entries": entries}}
+
+    def __len__(self) -> int:
+        return len(self.exchanges)
+
+    def __repr__(self) -> str:
+        return f"<Session {len(self.exchanges)} exchanges>"
+
+    def _repr_html_(self) -> str:
+        from .display import session_html
+        return session_html(self)
+
+
+def _har_entry(view: dict[str, Any]) -> dict[str, Any]:
+    body = view["request_body"]
+    request_type = _header(view["request_headers"], "content-type")
+    response_type = _header(view["response_headers"], "content-type")
+    response_text = view["response_body"] or ""
+    wait_ms = round(view["duration"] * 1000, 3)
+    request: dict[str, Any] = {
+        "method": view["method"], "url": view["url"], "httpVersion": "HTTP/1.1", "cookies": [],
+        "headers": _har_pairs(view["request_headers"].items()),
+        "queryString": _har_pairs(parse_qsl(urlsplit(view["url"]).query, keep_blank_values=True)),
+        "headersSize": -1, "bodySize": len(body.encode()) if body else 0,
+    }
+    if body:
+        request["postData"] = {"mimeType": request_type or "application/octet-stream", "text": body}
+    entry = {
+        "startedDateTime": view["started"],
+        "time": wait_ms,
+        "request": request,
+        "response": {
+            "status": view["status"] or 0, "statusText": view["reason"] or "", "httpVersion": "HTTP/1.1",
+            "cookies": [], "headers": _har_pairs(view["response_headers"].items()),
+            "content": {"size": len(response_text.encode()), "mimeType": response_type or "x-unknown",
+                        "text": response_text},
+            "redirectURL": _header(view["response_headers"], "location"),
+            "headersSize": -1, "bodySize": len(response_text.encode()) if view["status"] else -1,
+        },
+        "cache": {},
+        "timings": {"send": 0, "wait": wait_ms, "receive": 0},
+    }
+    if view["error"]:
+        entry["_error"] = view["error"]  # HAR's convention for custom fields: a leading underscore
+    return entry
+
+
+def _har_pairs(pairs: Any) -> list[dict[str, str]]:
+    return [{"name": name, "value": value} for name, value in pairs]
+
+
+def _header(headers: dict[str, str], name: str) -> str:
+    return next((value for key, value in headers.items() if key.lower() == name), "")
+
+
+def _parse_json(text: str | None) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _error_code(body: Any) -> str:
+    return body.get("error", "") if isinstance(body, dict) else ""
