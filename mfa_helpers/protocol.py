@@ -129,6 +129,19 @@ _ALL = [
           "Invalid oob_channels: {value}. Allowed values: sms, voice, email, auth0.", "pick"),
     _spec("invalid_challenge_type", 400, "invalid_request",
           "Invalid challenge_type: {value}. Allowed values: otp, oob.", "pick"),
+    # Added with the emulator (tagged pick: nothing confirms Auth0's exact answer yet)
+    _spec("malformed_body", 400, "invalid_request", "Invalid request body: {reason}", "pick"),
+    _spec("invalid_oob_code", 403, "invalid_grant", "Invalid oob_code.", "pick"),
+    _spec("unknown_realm", 400, "invalid_request", "Unknown realm: {realm}", "pick"),
+    _spec("factor_not_enabled", 400, "invalid_request",
+          "The {factor} factor is not enabled for this tenant.", "pick"),
+    _spec("invalid_phone_number", 400, "invalid_request", "Invalid phone number format", "pick"),
+    _spec("invalid_email", 400, "invalid_request", "Email address is invalid", "pick"),
+    _spec("invalid_authorize_request", 400, "invalid_request",
+          "Invalid authorize request: {reason}", "pick"),
+    # Emulator-only surface (/emulator/...): not Auth0's API
+    _spec("emulator_unknown_transaction", 404, "not_found",
+          "No push transaction {transaction} is waiting.", "emulator"),
 ]
 
 ERRORS: dict[str, ErrorSpec] = {spec.key: spec for spec in _ALL}

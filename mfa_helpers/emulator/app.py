@@ -1,0 +1,150 @@
+"""The HTTP surface: a plain list of routes over small handlers, one wrapper for all of them.
+
+The wrapper parses the body, applies the general rate limit (Auth0's surface only), turns ApiError
+into Auth0's JSON answer, and turns anything unexpected into a 400 rather than a 500: a bad request
+must never crash the emulator's answer.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import Request
+
+from mfa_helpers import protocol
+
+from . import grants, login, mfa, outbox, users
+from .errors import ApiError
+from .runtime import Call, Runtime
+
+log = logging.getLogger("mfa_helpers.emulator")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Callable[[Runtime, Call], Any]
+    auth0: bool = True          # part of Auth0's surface: rate limited, x-ratelimit-* headers
+    status: int = 200
+
+
+# --- Auth0's surface -------------------------------------------------------------------------
+
+def _challenge(rt: Runtime, call: Call) -> dict:
+    client = grants.authenticate_client(rt, call, secret_required=False) if (
+        call.text("client_id") or call.basic_auth()) else None
+    return mfa.challenge(rt, call, client.client_id if client else None)
+
+
+def _discovery(rt: Runtime, call: Call) -> dict:
+    base = call.base_url
+    return {
+        "issuer": f"{base}/",
+        "authorization_endpoint": f"{base}/authorize",
+        "token_endpoint": f"{base}/oauth/token",
+        "jwks_uri": f"{base}/.well-known/jwks.json",
+        "mfa_challenge_endpoint": f"{base}/mfa/challenge",
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": list(protocol.ALL_GRANTS),
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": list(grants.OIDC_SCOPES),
+        "claims_supported": ["aud", "email", "exp", "iat", "iss", "name", "nickname", "sub", "amr"],
+    }
+
+
+# --- emulator-only surface -------------------------------------------------------------------
+
+def _tenant(rt: Runtime, call: Call) -> dict:
+    return rt.tenant.public_view()
+
+
+def _create_user(rt: Runtime, call: Call) -> dict:
+    try:
+        return users.create(rt, call.text("username"), call.text("password"))
+    except ValueError as exc:
+        raise ApiError("malformed_body", reason=str(exc)) from None
+
+
+def _outbox(rt: Runtime, call: Call) -> list:
+    return outbox.messages(rt, call.query.get("to") or None)
+
+
+def _clock(rt: Runtime, call: Call) -> dict:
+    seconds = call.fields.get("advance_seconds", 0)
+    if isinstance(seconds, str) and seconds.lstrip("-").isdigit():
+        seconds = int(seconds)
+    if not isinstance(seconds, int) or isinstance(seconds, bool):
+        raise ApiError("malformed_body", reason="advance_seconds must be a whole number")
+    return {"offset_seconds": rt.clock.advance(seconds)}
+
+
+def _push(state: str) -> Callable[[Runtime, Call], dict]:
+    def decide(rt: Runtime, call: Call) -> dict:
+        return mfa.push_decision(rt, call.path_params["transaction"], state)
+    decide.__name__ = f"push_{state}"
+    return decide
+
+
+ROUTES = [
+    Route("POST", "/oauth/token", grants.token),
+    Route("POST", "/mfa/associate", mfa.associate),
+    Route("POST", "/mfa/challenge", _challenge),
+    Route("GET", "/mfa/authenticators", mfa.list_authenticators),
+    Route("DELETE", "/mfa/authenticators/{authenticator_id:path}", mfa.delete_authenticator),
+    Route("GET", "/authorize", login.authorize),
+    Route("POST", "/u/login", login.login),
+    Route("GET", "/.well-known/openid-configuration", _discovery),
+    Route("GET", "/.well-known/jwks.json", lambda rt, call: rt.signer.jwks()),
+    Route("GET", "/emulator/health", lambda rt, call: {"status": "ok"}, auth0=False),
+    Route("GET", "/emulator/tenant", _tenant, auth0=False),
+    Route("POST", "/emulator/users", _create_user, auth0=False, status=201),
+    Route("GET", "/emulator/outbox", _outbox, auth0=False),
+    Route("POST", "/emulator/push/{transaction}/approve", _push("approved"), auth0=False),
+    Route("POST", "/emulator/push/{transaction}/reject", _push("rejected"), auth0=False),
+    Route("POST", "/emulator/clock", _clock, auth0=False),
+]
+
+
+def _endpoint(rt: Runtime, route: Route):
+    async def endpoint(request: Request) -> Response:
+        verdict = None
+        try:
+            if route.auth0:
+                address = request.client.host if request.client else "?"
+                verdict = rt.buckets.take(f"rate:{address}:{route.path}", rt.tenant.rate_limit,
+                                          rt.tenant.rate_window / rt.tenant.rate_limit)
+                if not verdict.allowed:
+                    raise ApiError("rate_limited", headers={"Retry-After": str(verdict.retry_after)})
+            call = await Call.read(request)
+            result = route.handler(rt, call)
+            response = result if isinstance(result, Response) else JSONResponse(
+                result, status_code=route.status)
+        except ApiError as err:
+            response = err.response()
+        except Exception as exc:  # never a 500 for a request: log it and answer 400
+            log.error("unexpected error on %s %s:\n%s", route.method, route.path, traceback.format_exc())
+            response = ApiError("malformed_body", reason=f"the emulator could not process it "
+                                f"({type(exc).__name__})").response()
+        if verdict is not None:
+            response.headers.update(verdict.headers())
+        return response
+    endpoint.__name__ = getattr(route.handler, "__name__", "handler").strip("_<>") or "handler"
+    return endpoint
+
+
+def build_app(rt: Runtime) -> FastAPI:
+    app = FastAPI(title=f"Auth0 MFA API emulator: {rt.tenant.name}",
+                  description="Local emulator of Auth0's Authentication API for MFA (mfa-kit).")
+    for route in ROUTES:
+        app.add_api_route(route.path, _endpoint(rt, route), methods=[route.method],
+                          include_in_schema=True, name=f"{route.method} {route.path}")
+    return app

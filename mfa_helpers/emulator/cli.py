@@ -1,0 +1,73 @@
+"""Run the local Auth0 MFA API emulator in the foreground until Ctrl-C (SIGINT) or SIGTERM.
+
+State is kept in a SQLite file (default .mfa-kit/emulator.sqlite3 under the current directory), so
+enrollments survive a restart; `--db :memory:` forgets everything on exit.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from . import Emulator
+from .tenant import TenantError
+
+DEFAULT_PORT = 8787
+DEFAULT_DB = ".mfa-kit/emulator.sqlite3"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parser.add_argument("--tenant", default=None, help="tenant file (YAML/TOML; default: the bundled demo)")
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB}; or :memory:)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        emulator = Emulator(tenant=args.tenant, db=args.db, port=args.port, host=args.host)
+        emulator.start()
+    except TenantError as exc:
+        print(f"mfa-kit emulator: bad tenant file\n  {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        print(f"mfa-kit emulator: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(banner(emulator), flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+        print("mfa-kit emulator: stopped", flush=True)
+    return 0
+
+
+def banner(emulator: Emulator) -> str:
+    """What a learner needs to start: where it listens, which domains, the demo credentials."""
+    t = emulator.tenant
+    lines = [
+        f"Auth0 MFA API emulator ({t.name}) listening on {emulator.url}",
+        f"  canonical domain : {t.domain}  (any Host other than the custom domain)",
+        f"  custom domain    : {t.custom_domain or '-'}  (send Host: {t.custom_domain})" if t.custom_domain
+        else "  custom domain    : -",
+        f"  MFA API audience : {t.mfa_audience}",
+        f"  realm            : {t.connection}",
+        f"  tenant file      : {t.source}",
+        f"  state            : {emulator.db}",
+        "  clients:",
+    ]
+    for c in t.clients:
+        secret = c.client_secret or "(public client, no secret)"
+        lines.append(f"    {c.client_id:<28} secret {secret}  [{c.name}]")
+    lines.append("  users:")
+    lines += [f"    {u.username:<28} password {u.password}" for u in t.users]
+    lines.append(f"  discovery: {emulator.url}/.well-known/openid-configuration   "
+                 f"API docs: {emulator.url}/docs")
+    lines.append("Stop with Ctrl-C.")
+    return "\n".join(lines)

@@ -1,0 +1,47 @@
+"""RS256 signing with a `kid`, and the JWKS that verifies it.
+
+The key lives in the store's meta table, so tokens issued before a restart still verify after it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .store import Store
+
+
+class Signer:
+    def __init__(self, store: Store):
+        pem = store.meta("signing_key")
+        if pem is None:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()).decode()
+            store.insert("meta", key="signing_key", value=pem)
+        self._key = serialization.load_pem_private_key(pem.encode(), password=None)
+        self._public = self._key.public_key()
+        self._jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self._public))
+        self.kid = hashlib.sha256(self._jwk["n"].encode()).hexdigest()[:32]
+        self._jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
+
+    def verify(self, token: str, now: float) -> dict[str, Any]:
+        """Claims of a token this emulator signed; raises jwt.InvalidTokenError otherwise.
+
+        Expiry is checked against the emulator clock (`now`), not the wall clock.
+        """
+        claims = jwt.decode(token, self._public, algorithms=["RS256"],
+                            options={"verify_aud": False, "verify_exp": False, "verify_iat": False})
+        if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] <= now:
+            raise jwt.ExpiredSignatureError("expired")
+        return claims
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [dict(self._jwk)]}
