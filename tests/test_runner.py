@@ -159,7 +159,7 @@ def test_planted_secrets_reach_no_file_of_the_run_folder(tenant_env):
     assert "widgets" not in executed.metadata
     outputs = [o for cell in executed.cells for o in cell.get("outputs", [])]
     assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
-    assert "[redacted AUTH0_PASSWORD]" in (run / "report.html").read_text()
+    assert "ValueError: login failed for password [redacted" in (run / "report.html").read_text()
     assert json.loads((run / "har" / "03_leaky.har").read_text())["log"]["version"] == "1.2"
 
 
@@ -204,3 +204,14 @@ def test_history_across_two_runs_shows_in_the_report(tenant_env, monkeypatch):
     assert first["run"] in report and second["run"] in report
     assert "✓" in report and "✗" in report
     assert 'src="data:image/png;base64,' in report
+
+
+def test_cell_timeout_fails_the_notebook_at_that_cell(tenant_env):
+    notebooks = tenant_env / "nbs"
+    make_notebook(notebooks / "04_slow.ipynb", "import time\ntime.sleep(30)")
+
+    assert verify("--notebooks-dir", str(notebooks), "--timeout", "1", "--out", "runs/slow") == 1
+
+    failure = json.loads((tenant_env / "runs" / "slow" / "summary.json").read_text())["notebooks"][0]["failure"]
+    assert (failure["cell_index"], failure["ename"]) == (1, "CellTimeoutError")
+    assert "after 1 seconds" in failure["evalue"]

@@ -118,12 +118,12 @@ def _execute(plan: dict[str, Any]) -> dict[str, Any]:
                   f"{' at ' + kernel_env['MFA_KIT_EMULATOR_URL'] if target == 'emulator' else ''}"
                   f", {plan['jobs']} at a time", file=sys.stderr)
             jobs = [
-                Job(nb, staging / "executed" / nb.name, staging / "har" / f"{nb.stem}.har",
+                Job(nb, staging / "executed" / nb.name, staging / "har" / f"{nb.stem}.har", staging / "logs" / f"{nb.stem}.log",
                     {**kernel_env, "MFA_KIT_HAR_PATH": str(staging / "har" / f"{nb.stem}.har")}, plan["timeout"])
                 for nb in plan["notebooks"]
             ]
-            (staging / "executed").mkdir()
-            (staging / "har").mkdir()
+            for folder in ("executed", "har", "logs"):
+                (staging / folder).mkdir()
             outcomes = replay_all(jobs, plan["jobs"])
             nbval = _nbval_stage(plan["goldens"], kernel_env, plan["timeout"], staging)
         out.mkdir(parents=True, exist_ok=True)
@@ -146,8 +146,10 @@ def _kernel_environment(env: Environment, target: str) -> Iterator[dict[str, str
     if target == "tenant":
         yield base
         return
+    # Blank rather than absent: the notebooks' Settings would fill absent ones from a .env file.
+    blanked = {name: "" for name in base if name.startswith("AUTH0_")} | {"AUTH0_DOMAIN": ""}
     with running_emulator() as url:
-        yield {**{k: v for k, v in base.items() if not k.startswith("AUTH0_")}, "MFA_KIT_EMULATOR_URL": url}
+        yield {**base, **blanked, "MFA_KIT_EMULATOR_URL": url}
 
 
 def _nbval_stage(goldens: GoldenSet, kernel_env: dict[str, str], timeout: float, staging: Path) -> NbvalResult:
@@ -166,18 +168,22 @@ def _collect(job: Job, outcome: Outcome, out: Path, scrubber: Scrubber) -> dict[
     results: list[dict[str, Any]] = []
     if job.executed.is_file():
         nb = json.loads(job.executed.read_text(encoding="utf-8"))
-        failure = find_failure(nb, outcome.error)
+        failure = find_failure(nb, outcome.error, outcome.in_cell)
         results = recorded_results(nb)
         executed = f"notebooks/{job.notebook.name}"
         scrubber.write_json(out / executed, cleaned(nb))
     elif outcome.error:
-        failure = find_failure({}, outcome.error)
+        failure = find_failure({}, outcome.error, outcome.in_cell)
     if job.har.is_file():
         har = f"har/{name}.har"
         try:
             scrubber.write_json(out / har, json.loads(job.har.read_text(encoding="utf-8")))
         except json.JSONDecodeError:
             scrubber.write_text(out / har, job.har.read_text(encoding="utf-8", errors="replace"))
+    log = None
+    if job.log.is_file() and job.log.stat().st_size:
+        log = f"logs/{name}.log"
+        scrubber.write_text(out / log, job.log.read_text(encoding="utf-8", errors="replace"))
     return {
         "name": name,
         "source": str(job.notebook),
@@ -185,6 +191,7 @@ def _collect(job: Job, outcome: Outcome, out: Path, scrubber: Scrubber) -> dict[
         "duration": round(outcome.duration, 2),
         "executed": executed,
         "har": har,
+        "log": log,
         "failure": None if failure is None else {**vars(failure), "headline": failure.headline},
         "results": [{"key": r.get("key"), "value": r.get("value")} for r in results],
         "diagnosis": diagnose_har(out / har) if har and outcome.error else [],

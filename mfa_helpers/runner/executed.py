@@ -32,32 +32,34 @@ class Failure:
         where = f"cell {self.cell_index}" if self.cell_index is not None else "before any cell"
         if self.execution_count is not None:
             where += f" (In [{self.execution_count}])"
-        return f"{where}: {self.ename}: {self.evalue}".rstrip(": ")
+        first_line = self.evalue.strip().splitlines()[0] if self.evalue.strip() else ""
+        return f"{where}: {self.ename}: {first_line}".rstrip(": ")
 
 
-def find_failure(nb: dict[str, Any], error: str | None) -> Failure | None:
-    """The first cell with an error output, else the cell papermill was running when `error` struck."""
+def find_failure(nb: dict[str, Any], error: str | None, in_cell: bool) -> Failure | None:
+    """Where `error` struck: the cell with the error output, or the cell papermill was running.
+
+    `in_cell` says the error is that cell's own exception; otherwise (a cell timeout, a dead kernel)
+    `error` is the story and the cell's output, often the interrupt that followed, only the traceback.
+    """
     if error is None:
         return None
+    ename, _, evalue = error.partition(": ")
     index = 0
     for cell in nb.get("cells", []):
         if _is_marker(cell):
             continue
+        source, count = _joined(cell.get("source", "")), cell.get("execution_count")
+        status = cell.get("metadata", {}).get("papermill", {}).get("status")
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error" and not _is_clean_exit(output):
-                return Failure(
-                    index,
-                    cell.get("execution_count"),
-                    _joined(cell.get("source", "")),
-                    output.get("ename", ""),
-                    output.get("evalue", ""),
-                    strip_ansi("\n".join(output.get("traceback", []))),
-                )
-        if cell.get("metadata", {}).get("papermill", {}).get("status") in ("running", "failed"):
-            ename, _, evalue = error.partition(": ")
-            return Failure(index, cell.get("execution_count"), _joined(cell.get("source", "")), ename, evalue, "")
+                traceback = strip_ansi("\n".join(output.get("traceback", [])))
+                if in_cell:
+                    return Failure(index, count, source, output.get("ename", ""), output.get("evalue", ""), traceback)
+                return Failure(index, count, source, ename, evalue, traceback)
+        if status in ("running", "failed"):
+            return Failure(index, count, source, ename, evalue, "")
         index += 1
-    ename, _, evalue = error.partition(": ")
     return Failure(None, None, "", ename, evalue, "")
 
 

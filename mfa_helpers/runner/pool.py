@@ -18,11 +18,12 @@ from tqdm import tqdm
 
 @dataclass(frozen=True)
 class Job:
-    """One notebook to replay; `executed` and `har` are staging paths outside the run folder."""
+    """One notebook to replay; `executed`, `har` and `log` are staging paths outside the run folder."""
 
     notebook: Path
     executed: Path
     har: Path
+    log: Path  # the kernel's and papermill's own stderr, kept off the progress bar
     env: dict[str, str]
     cell_timeout: float | None
 
@@ -34,7 +35,8 @@ class Outcome:
     notebook: Path
     started_at: float
     finished_at: float
-    error: str | None  # "ExceptionName: message" when papermill raised, else None
+    error: str | None  # "ExceptionName: message" when the notebook failed, else None
+    in_cell: bool = False  # the error is a cell's own exception (not a timeout or a dead kernel)
 
     @property
     def duration(self) -> float:
@@ -46,11 +48,13 @@ def replay(job: Job) -> Outcome:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    saved_env = dict(os.environ)
+    saved_env, saved_stderr = dict(os.environ), os.dup(2)
     os.environ.clear()
     os.environ.update(job.env)
+    log = job.log.open("ab")
+    os.dup2(log.fileno(), 2)  # the kernel inherits fd 2
     started = time.time()
-    error = None
+    error, in_cell = None, False
     try:
         papermill.execute_notebook(
             str(job.notebook),
@@ -62,13 +66,16 @@ def replay(job: Job) -> Outcome:
             log_output=False,
         )
     except PapermillExecutionError as exc:
-        error = f"{exc.ename}: {exc.evalue}"
+        error, in_cell = f"{exc.ename}: {exc.evalue}", True
     except Exception as exc:  # kernel death, cell timeout, unreadable notebook: all a failed notebook
         error = f"{type(exc).__name__}: {exc}"
     finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+        log.close()
         os.environ.clear()
         os.environ.update(saved_env)
-    return Outcome(job.notebook, started, time.time(), error)
+    return Outcome(job.notebook, started, time.time(), error, in_cell)
 
 
 def _kernel_name(notebook: Path) -> str:

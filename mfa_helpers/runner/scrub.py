@@ -1,7 +1,7 @@
 """The last gate before the run folder: every string of every artifact passes through `Scrubber`.
 
-Two layers: the kit's own redaction rules (`kit_redact`, the one swap point onto `mfa_helpers.redact`)
-and the literal values of the secrets in the run's environment, which no rule can know about.
+It applies the kit's one table of redaction rules (`mfa_helpers.redact`) with, as known secrets,
+the values of the secret-bearing variables of the run's environment, which no rule can know about.
 """
 from __future__ import annotations
 
@@ -9,37 +9,23 @@ import json
 from pathlib import Path
 from typing import Any
 
-
-def kit_redact(text: str) -> str:
-    """The kit's redaction rules applied to free text (tokens, codes, secrets, phone numbers, emails)."""
-    try:
-        from mfa_helpers.redact import redact_text
-    except ImportError:  # the client package is not installed in this tree yet: literal masking only
-        return text
-    return redact_text(text)
+from mfa_helpers.redact import redact_json, redact_text
 
 
 class Scrubber:
-    """Masks known secret values (name -> value) and applies the kit's rules to strings and JSON trees."""
+    """Redacts strings and JSON trees (field rules at any depth, known secret values everywhere)."""
 
-    def __init__(self, secrets: dict[str, str]) -> None:
-        # Longest first, so a secret containing another is masked whole.
-        self._secrets = sorted(secrets.items(), key=lambda item: len(item[1]), reverse=True)
+    def __init__(self, secrets: list[str]) -> None:
+        self._secrets = tuple(secrets)
 
     def text(self, text: str) -> str:
-        for name, value in self._secrets:
-            text = text.replace(value, f"[redacted {name}]")
-        return kit_redact(text)
+        return redact_text(text, self._secrets)
 
     def tree(self, node: Any) -> Any:
-        """A copy of a JSON-like tree with every string (keys included) scrubbed."""
-        if isinstance(node, str):
-            return self.text(node)
+        """A redacted copy of a JSON-like tree, keys included."""
         if isinstance(node, dict):
-            return {self.text(k): self.tree(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [self.tree(v) for v in node]
-        return node
+            node = {self.text(str(k)): v for k, v in node.items()}
+        return redact_json(node, self._secrets)
 
     def write_text(self, path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
