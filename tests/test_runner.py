@@ -215,3 +215,30 @@ def test_cell_timeout_fails_the_notebook_at_that_cell(tenant_env):
     failure = json.loads((tenant_env / "runs" / "slow" / "summary.json").read_text())["notebooks"][0]["failure"]
     assert (failure["cell_index"], failure["ename"]) == (1, "CellTimeoutError")
     assert "after 1 seconds" in failure["evalue"]
+
+
+EMULATOR_CHECK = """
+import json, urllib.request
+url = os.environ["MFA_KIT_EMULATOR_URL"]
+record("health", json.load(urllib.request.urlopen(url + "/emulator/health", timeout=5))["status"])
+record("url", url)
+record("auth0_domain", os.environ.get("AUTH0_DOMAIN"))
+"""
+
+
+def test_emulator_target_starts_a_fresh_emulator_and_stops_it_after(tmp_path, monkeypatch):
+    pytest.importorskip("mfa_helpers.emulator", reason="the emulator is not in this tree yet")
+    import urllib.error
+    import urllib.request
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AUTH0_DOMAIN", "must-not-be-used.example.invalid")  # --target emulator wins
+    make_notebook(tmp_path / "nbs" / "01_health.ipynb", RECORD, EMULATOR_CHECK)
+
+    assert verify("--notebooks-dir", str(tmp_path / "nbs"), "--target", "emulator", "--out", "runs/emu") == 0
+
+    summary = json.loads((tmp_path / "runs" / "emu" / "summary.json").read_text())
+    results = {r["key"]: r["value"] for r in summary["notebooks"][0]["results"]}
+    assert (summary["target"], results["health"], results["auth0_domain"]) == ("emulator", "ok", "")
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(results["url"] + "/emulator/health", timeout=2)

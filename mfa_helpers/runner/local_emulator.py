@@ -16,8 +16,8 @@ def running_emulator(port: int = 0, db: str = ":memory:") -> Iterator[str]:
         raise ConfigError(f"the emulator cannot be imported ({exc})", "reinstall the kit: make install") from exc
     try:
         emulator = Emulator(port=port, db=db).start()
-    except OSError as exc:
-        raise ConfigError(f"the emulator cannot listen on port {port} ({exc})", "pick another port with --port") from exc
+    except (OSError, RuntimeError) as exc:  # RuntimeError: the emulator's "could not start" (port in use)
+        raise ConfigError(f"the emulator did not start: {exc}", "pick another port with --port") from exc
     try:
         yield emulator.url
     finally:

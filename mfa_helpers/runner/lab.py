@@ -1,0 +1,96 @@
+"""Start the emulator in the background and JupyterLab at the first notebook; when JupyterLab
+exits, the emulator stops.
+
+An emulator already answering on --port (`make emulator` in another terminal) is reused and left
+running. MFA_KIT_LAB_COMMAND replaces `jupyter lab` (e.g. "jupyter notebook"); the notebook path
+is appended to it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .config import DEFAULT_NOTEBOOKS_DIR, ConfigError
+from .local_emulator import running_emulator
+
+LAB_COMMAND_ENV = "MFA_KIT_LAB_COMMAND"
+FIRST_NOTEBOOK = "01_*.ipynb"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from mfa_helpers.emulator.cli import DEFAULT_PORT
+
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"emulator port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parser.add_argument("--notebooks-dir", type=Path, default=DEFAULT_NOTEBOOKS_DIR, help="where the notebooks are")
+    parser.add_argument("--no-browser", action="store_true", default=bool(os.environ.get("CI")),
+                        help="do not open a browser (default when CI is set); open the printed URL yourself")
+    parser.add_argument("lab_args", nargs=argparse.REMAINDER, metavar="-- JUPYTER_ARGS",
+                        help="extra arguments for jupyter lab, after --")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        notebook = first_notebook(args.notebooks_dir)
+        with emulator_for_lab(args.port) as url:
+            print(f"mfa-kit lab: emulator at {url} (MFA_KIT_EMULATOR_URL); JupyterLab opens {notebook.name}",
+                  file=sys.stderr)
+            env = {**os.environ, "MFA_KIT_EMULATOR_URL": url}
+            return run_until_exit(lab_command(notebook, args.no_browser, args.lab_args), env, args.notebooks_dir.parent)
+    except ConfigError as exc:
+        print(f"mfa-kit lab: {exc}", file=sys.stderr)
+        return 2
+
+
+def first_notebook(notebooks_dir: Path) -> Path:
+    found = sorted(notebooks_dir.glob(FIRST_NOTEBOOK))
+    if not found:
+        raise ConfigError(f"no {FIRST_NOTEBOOK} in {notebooks_dir}", "run from the kit's repository or pass --notebooks-dir")
+    return found[0].resolve()
+
+
+@contextmanager
+def emulator_for_lab(port: int) -> Iterator[str]:
+    """The emulator already on `port`, left alone, or a new one on it, stopped afterwards."""
+    from mfa_helpers.emulator.cli import DEFAULT_DB
+    from mfa_helpers.emulator.control import EmulatorControl
+
+    existing = f"http://127.0.0.1:{port}"
+    if port and EmulatorControl(existing).health():
+        yield existing
+        return
+    Path(DEFAULT_DB).parent.mkdir(parents=True, exist_ok=True)  # enrollments survive a lab restart
+    with running_emulator(port=port, db=DEFAULT_DB) as url:
+        yield url
+
+
+def lab_command(notebook: Path, no_browser: bool, extra: list[str]) -> list[str]:
+    """`jupyter lab NOTEBOOK` from this environment, or MFA_KIT_LAB_COMMAND's command instead."""
+    replacement = os.environ.get(LAB_COMMAND_ENV, "").strip()
+    base = shlex.split(replacement) if replacement else [sys.executable, "-m", "jupyterlab"]
+    options = ["--no-browser"] if no_browser and not replacement else []
+    return [*base, *options, *[a for a in extra if a != "--"], str(notebook)]
+
+
+def run_until_exit(command: list[str], env: dict[str, str], cwd: Path) -> int:
+    """Run `command` in the foreground; Ctrl-C is JupyterLab's to handle, SIGTERM is passed on."""
+    try:
+        child = subprocess.Popen(command, env=env, cwd=cwd)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"cannot start {command[0]!r} ({exc.strerror})", f"install it or fix {LAB_COMMAND_ENV}") from exc
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, lambda *_: None),  # the child got it too, and decides
+        signal.SIGTERM: signal.signal(signal.SIGTERM, lambda sig, _: child.send_signal(sig)),
+    }
+    try:
+        return child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
