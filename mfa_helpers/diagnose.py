@@ -25,7 +25,7 @@ from mfa_helpers.exchange import Exchange
 from mfa_helpers.support import har
 from mfa_helpers.protocol import ErrorSpec
 
-__all__ = ["Observed", "Finding", "diagnose", "observe", "findings_markdown", "DOCS"]
+__all__ = ["Observed", "Finding", "diagnose", "observe", "exchanges_from_har", "findings_markdown", "DOCS"]
 
 # Auth0's pages for each topic (found through Auth0's docs site; current English paths).
 _MFA = "https://auth0.com/docs/secure/multi-factor-authentication"
@@ -110,6 +110,10 @@ class Finding:
     request: str = ""             # "POST /oauth/token", for the reader
     response: str = ""            # "403 invalid_grant: Invalid otp_code."
 
+    def __str__(self) -> str:
+        return (f"{self.title} (exchange #{self.exchange}: {self.request} -> {self.response}). "
+                f"Fix: {self.fix} Docs: {self.doc_url}")
+
     def to_markdown(self) -> str:
         return (f"### {self.title}\n\n"
                 f"Exchange #{self.exchange}: `{self.request}` → `{self.response}` ({self.severity})\n\n"
@@ -140,6 +144,11 @@ def observe(source: Any) -> list[Observed]:
         items = har.exchanges(items)
     return [item if isinstance(item, Observed) else _from_exchange(item, index)
             for index, item in enumerate(items)]
+
+
+def exchanges_from_har(path: str | Path) -> list[Exchange]:
+    """A HAR file's entries as Exchanges (what the verify report passes to diagnose())."""
+    return har.exchanges(har.read_har(path))
 
 
 def _from_exchange(exchange: Exchange, index: int) -> Observed:

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 
 from mfa_helpers import protocol
-from mfa_helpers.diagnose import DOCS, diagnose, findings_markdown, observe
+from mfa_helpers.diagnose import DOCS, diagnose, exchanges_from_har, findings_markdown, observe
 from mfa_helpers.support import cli_diagnose
 
 CANONICAL = "acme.eu.auth0.com"
@@ -291,6 +291,15 @@ def test_cli_explains_failures_in_order(tmp_path, capsys):
     code, out = run_cli(tmp_path, capsys, data, "--domain", CANONICAL, "--json", "--all")
     assert [f["key"] for f in json.loads(out.out)] == [
         "custom_domain_audience", "enrollment_required", "invalid_authenticator_type"]
+
+
+def test_the_verify_report_reads_a_har_path_into_one_line_findings(tmp_path):
+    path = tmp_path / "run.har"
+    path.write_text(json.dumps(har(token(CANONICAL, protocol.GRANT_MFA_OTP, 0, 403,
+                                         err("expired_mfa_token")))), encoding="utf-8")
+    [line] = [str(f) for f in diagnose(exchanges_from_har(path))]
+    assert line.startswith("The mfa_token expired (exchange #0: POST /oauth/token -> 403 expired_token")
+    assert "Fix: Log in again" in line and DOCS["ropg"] in line
 
 
 def test_cli_clean_har_and_unreadable_file(tmp_path, capsys):
