@@ -1,0 +1,103 @@
+"""Widgets for the interactive notebooks: code entry, authenticator picker, push approval.
+
+Each callback calls a plain `Walkthrough` method that stores its result under a step name; the next
+cell reads that stored result (`Walkthrough.outcome`, `Walkthrough.choose`), so no cell ever waits
+for a human and the kernel stays free. Headless, every builder returns None and shows nothing: the
+same next cell computes the result with the virtual authenticator or the emulator instead.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Mapping, Sequence
+
+import ipywidgets as w
+from IPython.display import display
+
+from mfa_helpers.walkthrough import Outcome, Walkthrough, answer_kind, challengeable
+
+_SIX_DIGITS = re.compile(r"\d{6}")
+
+
+def clean_code(value: str) -> str | None:
+    """The 6-digit code typed (spaces allowed, as apps show "123 456"), or None if it is not one."""
+    compact = re.sub(r"\s+", "", value or "")
+    return compact if _SIX_DIGITS.fullmatch(compact) else None
+
+
+def answer_entry(wt: Walkthrough, step: str, mfa_token: str, response: Mapping[str, Any]) -> w.VBox | None:
+    """The widget that completes an enrollment or challenge: a code box (the authenticator app's
+    code, or the binding code the SMS, call or email delivered), or push approval buttons."""
+    kind = answer_kind(response)
+    if kind == "push":
+        return push_buttons(wt)
+    label = "Code from your authenticator app" if kind == "otp" else "Code from the SMS, call or email"
+    return code_entry(wt, label, lambda code: wt.submit_code(step, mfa_token, response, code))
+
+
+def code_entry(wt: Walkthrough, label: str, submit: Callable[[str], Outcome]) -> w.VBox | None:
+    """A 6-digit box whose Confirm button (enabled once 6 digits are typed) shows `submit`'s result."""
+    if wt.headless:
+        return None
+    text = w.Text(placeholder="6 digits", description=label, style={"description_width": "initial"})
+    button = w.Button(description="Confirm", button_style="primary", disabled=True)
+    result = w.Output()
+
+    def on_type(change: Mapping[str, Any]) -> None:
+        button.disabled = clean_code(change["new"]) is None
+
+    def on_confirm(_: Any) -> None:
+        code = clean_code(text.value)
+        result.clear_output()
+        with result:
+            display(submit(code) if code else "Type the 6 digits first.")
+
+    text.observe(on_type, names="value")
+    button.on_click(on_confirm)
+    return w.VBox([w.HBox([text, button]), result])
+
+
+def picker_options(authenticators: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(label, id) for each active authenticator that can be challenged (not the recovery code)."""
+    by_id = {factor["id"]: factor for factor in authenticators}
+    options = []
+    for authenticator_id in challengeable(authenticators):
+        factor = by_id[authenticator_id]
+        channel = factor.get("oob_channel") or factor.get("authenticator_type")
+        name = f" {factor['name']}" if factor.get("name") else ""
+        options.append((f"{channel}{name} ({authenticator_id})", authenticator_id))
+    return options
+
+
+def authenticator_picker(wt: Walkthrough, step: str,
+                         authenticators: Sequence[Mapping[str, Any]]) -> w.Dropdown | None:
+    """A dropdown fed by GET /mfa/authenticators; the choice is stored for the next cell."""
+    if wt.headless:
+        return None
+    options = picker_options(authenticators)
+    picker = w.Dropdown(options=options, description="Authenticator",
+                        style={"description_width": "initial"})
+    if options:
+        wt.store_choice(step, picker.value)
+    picker.observe(lambda change: wt.store_choice(step, change["new"]), names="value")
+    return picker
+
+
+def push_buttons(wt: Walkthrough) -> w.VBox | None:
+    """Approve or reject the latest push on the emulator, as the Guardian app would."""
+    if wt.headless:
+        return None
+    if wt.client.emulator is None:
+        return w.VBox([w.HTML("Approve the notification in the Guardian app on your phone, then run "
+                              "the next cell.")])
+    approve = w.Button(description="Approve", button_style="success")
+    reject = w.Button(description="Reject", button_style="danger")
+    result = w.Output()
+
+    def answer(approved: bool) -> None:
+        result.clear_output()
+        with result:
+            display(wt.answer_push(approve=approved))
+
+    approve.on_click(lambda _: answer(True))
+    reject.on_click(lambda _: answer(False))
+    return w.VBox([w.HBox([approve, reject]), result])
