@@ -189,12 +189,17 @@ def redact_body(text: str | None, content_type: str | None = None, secrets: Iter
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """Free text scrubbed of known secret values and of anything that looks like a credential."""
     for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, _length(secret))
+        text = re.sub(secret_pattern(secret), _length(secret), text)
     text = JWT_RE.sub(lambda m: mask_jwt(m.group(0)), text)
     text = SEALED_RE.sub(lambda m: mask_opaque(m.group(0)), text)
     text = OTPAUTH_RE.sub(lambda m: mask_uri(m.group(0)), text)
     text = EMAIL_RE.sub(lambda m: mask_email(m.group(0)), text)
     return PHONE_RE.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def secret_pattern(secret: str) -> str:
+    """A secret as a whole word: a 6-digit code inside a timestamp or a base64 blob is no leak."""
+    return rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])"
 
 
 def collect_secrets(value: Any) -> set[str]:
