@@ -130,7 +130,9 @@ class Auth0Error(KitError):
 
     def _message(self) -> str:
         head = f"{self.status} {self.error or 'error'}: {self.error_description}".rstrip(": ")
-        return f"{head}. {self.fix}" if self.fix else head
+        if not self.fix:
+            return head
+        return f"{head} {self.fix}" if head.endswith(".") else f"{head}. {self.fix}"
 
     def __reduce__(self):  # picklable for pytest-xdist and multiprocessing
         return (self.__class__, (self.exchange,))
