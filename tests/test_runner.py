@@ -2,6 +2,7 @@
 the report, artifact redaction, parallel replay, and the history across runs."""
 from __future__ import annotations
 
+import html
 import json
 import textwrap
 from pathlib import Path
@@ -224,21 +225,52 @@ record("health", json.load(urllib.request.urlopen(url + "/emulator/health", time
 record("url", url)
 record("auth0_domain", os.environ.get("AUTH0_DOMAIN"))
 """
+WRONG_OTP = """
+from mfa_helpers import MfaClient
+from mfa_helpers.errors import MfaRequired
+client = MfaClient.connect()
+client.use_fresh_user()
+try:
+    client.login(audience=client.mfa_audience, scope="enroll")
+except MfaRequired as required:
+    mfa_token = required.mfa_token
+enrollment = client.associate(mfa_token)
+try:
+    client.confirm_otp(mfa_token, str(7 * 111111))  # a wrong code that the source does not spell
+finally:
+    client.session.to_har(os.environ["MFA_KIT_HAR_PATH"])
+    with open(os.environ["TEST_KNOWN_SECRETS"], "w") as f:  # for the test only, outside the run folder
+        json.dump(sorted(client.session.known_secrets()), f)
+"""
 
 
-def test_emulator_target_starts_a_fresh_emulator_and_stops_it_after(tmp_path, monkeypatch):
+def test_emulator_run_fresh_emulator_diagnosis_and_no_session_secret(tmp_path, monkeypatch):
+    """On a fresh emulator (stopped after): the wrong OTP fails the notebook at its cell, the
+    report carries the diagnosis, and no secret of the session reaches the run folder."""
     pytest.importorskip("mfa_helpers.emulator", reason="the emulator is not in this tree yet")
     import urllib.error
     import urllib.request
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AUTH0_DOMAIN", "must-not-be-used.example.invalid")  # --target emulator wins
-    make_notebook(tmp_path / "nbs" / "01_health.ipynb", RECORD, EMULATOR_CHECK)
+    monkeypatch.setenv("TEST_KNOWN_SECRETS", str(tmp_path / "known.json"))
+    make_notebook(tmp_path / "nbs" / "05_wrong_otp.ipynb", RECORD, EMULATOR_CHECK, WRONG_OTP)
 
-    assert verify("--notebooks-dir", str(tmp_path / "nbs"), "--target", "emulator", "--out", "runs/emu") == 0
+    assert verify("--notebooks-dir", str(tmp_path / "nbs"), "--target", "emulator", "--out", "runs/emu") == 1
 
-    summary = json.loads((tmp_path / "runs" / "emu" / "summary.json").read_text())
-    results = {r["key"]: r["value"] for r in summary["notebooks"][0]["results"]}
+    run = tmp_path / "runs" / "emu"
+    summary = json.loads((run / "summary.json").read_text())
+    (nb,) = summary["notebooks"]
+    results = {r["key"]: r["value"] for r in nb["results"]}
     assert (summary["target"], results["health"], results["auth0_domain"]) == ("emulator", "ok", "")
+    assert nb["failure"]["cell_index"] == 3 and "Invalid otp_code." in nb["failure"]["evalue"]
+    assert nb["har"] == "har/05_wrong_otp.har" and nb["diagnosis"], "no diagnosis for a wrong OTP"
+    assert any("otp" in line.lower() for line in nb["diagnosis"]), nb["diagnosis"]
+    assert html.escape(nb["diagnosis"][-1]) in (run / "report.html").read_text()
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(results["url"] + "/emulator/health", timeout=2)
+    secrets = json.loads((tmp_path / "known.json").read_text())
+    assert len(secrets) >= 3  # password, client secret, mfa_token, TOTP seed, recovery code...
+    for file in (p for p in run.rglob("*") if p.is_file()):
+        text = file.read_text(encoding="utf-8")
+        assert not [s for s in secrets if s in text], f"a session secret leaked into {file.name}"

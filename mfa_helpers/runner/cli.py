@@ -24,7 +24,7 @@ from .config import (
 from .diagnosis import diagnose_har
 from .executed import cleaned, find_failure, recorded_results
 from .junit import junit_xml
-from .local_emulator import running_emulator
+from .local_emulator import demo_secrets, running_emulator
 from .nbval_check import NbvalResult, check_goldens, skipped
 from .pool import Job, Outcome, replay_all
 from .report import render_report
@@ -109,11 +109,11 @@ def _fresh_run_dir(parent: Path, started: datetime) -> Path:
 
 def _execute(plan: dict[str, Any]) -> dict[str, Any]:
     env, target, out = plan["env"], plan["target"], plan["out"]
-    scrubber = Scrubber(env.secrets())
     began = time.time()
     with tempfile.TemporaryDirectory(prefix="mfa-kit-verify-") as staging_dir:
         staging = Path(staging_dir)
-        with _kernel_environment(env, target) as kernel_env:
+        with _kernel_environment(env, target) as (kernel_env, target_secrets):
+            scrubber = Scrubber(env.secrets() + target_secrets)
             print(f"mfa-kit verify: {len(plan['notebooks'])} notebook(s) on the {target}"
                   f"{' at ' + kernel_env['MFA_KIT_EMULATOR_URL'] if target == 'emulator' else ''}"
                   f", {plan['jobs']} at a time", file=sys.stderr)
@@ -140,16 +140,19 @@ def _execute(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def _kernel_environment(env: Environment, target: str) -> Iterator[dict[str, str]]:
-    """The kernels' environment: headless, and on the emulator its URL with no AUTH0_* to divert them."""
+def _kernel_environment(env: Environment, target: str) -> Iterator[tuple[dict[str, str], list[str]]]:
+    """The kernels' environment and the target's own secrets (the emulator's demo credentials).
+
+    Headless always; on the emulator, its URL and no AUTH0_* setting to divert the notebooks.
+    """
     base = {**env.values, "MFA_KIT_HEADLESS": "1", "PYTHONUNBUFFERED": "1"}
     if target == "tenant":
-        yield base
+        yield base, []
         return
     # Blank rather than absent: the notebooks' Settings would fill absent ones from a .env file.
     blanked = {name: "" for name in base if name.startswith("AUTH0_")} | {"AUTH0_DOMAIN": ""}
     with running_emulator() as url:
-        yield {**base, **blanked, "MFA_KIT_EMULATOR_URL": url}
+        yield {**base, **blanked, "MFA_KIT_EMULATOR_URL": url}, demo_secrets(url)
 
 
 def _nbval_stage(goldens: GoldenSet, kernel_env: dict[str, str], timeout: float, staging: Path) -> NbvalResult:

@@ -22,3 +22,12 @@ def running_emulator(port: int = 0, db: str = ":memory:") -> Iterator[str]:
         yield emulator.url
     finally:
         emulator.stop()
+
+
+def demo_secrets(url: str) -> list[str]:
+    """The emulator tenant's client secrets and user passwords: no artifact may show them."""
+    from mfa_helpers.emulator.control import EmulatorControl
+
+    tenant = EmulatorControl(url).tenant()
+    return [c["client_secret"] for c in tenant["clients"] if c.get("client_secret")] + [
+        u["password"] for u in tenant["users"] if u.get("password")]
