@@ -503,9 +503,8 @@ def _redirect_params(response: requests.Response) -> dict[str, str]:
 
 
 def discovery_summary(discovery: Mapping[str, Any], client: MfaClient) -> dict[str, Any]:
-    """What discovery says, checked the way Auth0's SDKs check it."""
-    return {"issuer": discovery.get("issuer"),
-            "issuer_matches_domain": discovery.get("issuer") == f"https://{client.domain}/",
+    """What discovery says, checked as Auth0's SDKs check it: the issuer is the address called."""
+    return {"issuer_matches_address": discovery.get("issuer") == f"{client.base_url}/",
             "endpoints": sorted(k for k in discovery if k.endswith("_endpoint") or k == "jwks_uri")}
 
 
