@@ -532,7 +532,8 @@ def _polling_too_fast(o: Observed, ctx: _Context) -> Finding | None:
     if len(polls) >= 2:
         span = polls[-1].started - polls[0].started
         every = span / (len(polls) - 1)
-        measured = (f" This app polled {len(polls)} times in {span:.1f} s, about every {every:.1f} s.")
+        pace = f"{every:.1f} s" if every >= 0.1 else "less than 0.1 s"
+        measured = f" This app polled {len(polls)} times in {span:.1f} s, about every {pace}."
     advice = _ADVICE["slow_down"]
     return _finding(o, "slow_down", explanation=advice.explanation + measured)
 
