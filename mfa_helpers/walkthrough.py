@@ -447,6 +447,11 @@ def match_requirements(mfa_requirements: Mapping[str, Any] | None,
             for kind in requirement_types(mfa_requirements).get("challenge", [])}
 
 
+def match_counts(matches: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """How many of the user's authenticators answer each offered challenge type."""
+    return {kind: len(ids) for kind, ids in matches.items()}
+
+
 def response_summary(response: Mapping[str, Any]) -> dict[str, Any]:
     """An associate or challenge answer without its secrets: field names, type, channel, counts."""
     summary = {"fields": sorted(response)}
