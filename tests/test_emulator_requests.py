@@ -76,12 +76,12 @@ def test_no_request_yields_a_500(wire, fresh_user):
     for path in paths:
         for body in bodies:
             for header in headers:
-                response = requests.post(wire.url + path, json=body, headers=header, timeout=10)
+                response = wire.http.post(wire.url + path, json=body, headers=header, timeout=10)
                 assert response.status_code < 500, (path, body, header, response.text)
     for path in ["/mfa/authenticators", "/mfa/authenticators/x%7Cy", "/authorize?client_id=%00",
                  "/emulator/outbox?to=%FF"]:
         for method in ("GET", "DELETE"):
-            response = requests.request(method, wire.url + path, headers=headers[2], timeout=10)
+            response = wire.http.request(method, wire.url + path, headers=headers[2], timeout=10)
             assert response.status_code < 500, (method, path, response.text)
 
 

@@ -37,7 +37,8 @@ class Store:
     """Tiny row helpers over fixed tables; table and column names only ever come from this code."""
 
     def __init__(self, path: str | Path = ":memory:"):
-        if str(path) != ":memory:":
+        self.persistent = str(path) != ":memory:"
+        if self.persistent:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row

@@ -182,43 +182,39 @@ class _Reader:
         top = ("name", "domain", "custom_domain", "connection", "mfa", "rate_limit", "apis",
                "clients", "users")
         data = self.mapping(data if data is not None else {}, "", top)
+        name = self.text(data, "name", "name")
+        domain = self.domain(data, "domain", required=True)
+        custom_domain = self.domain(data, "custom_domain", required=False)
+        connection = self.text(data, "connection", "connection", required=False)
         mfa = self.mapping(data.get("mfa", {}), "mfa", ("policy", "factors", "customizable"))
         policy = mfa.get("policy", "always")
         if policy not in POLICIES:
             raise self.fail("mfa.policy", f"unknown policy {policy!r}",
                             f"use one of: {', '.join(POLICIES)}")
+        factors = self.strings(mfa, "factors", "mfa.factors", FACTORS, default=FACTORS)
         customizable = mfa.get("customizable", True)
         if not isinstance(customizable, bool):
             raise self.fail("mfa.customizable", f"expected true or false, got {customizable!r}",
                             "write `customizable: true` or `customizable: false`")
         limits = self.mapping(data.get("rate_limit", {}), "rate_limit", ("requests", "per_seconds"))
+        rate_limit = self.positive(limits, "requests", "rate_limit.requests", 600)
+        rate_window = self.positive(limits, "per_seconds", "rate_limit.per_seconds", 60)
+        apis = self.items(data, "apis", self.api_entry, required=False)
         clients = self.items(data, "clients", self.client_entry)
-        ids = [c.client_id for c in clients]
-        for i, cid in enumerate(ids):
-            if ids.index(cid) != i:
-                raise self.fail(f"clients[{i}].client_id", f"duplicate client_id {cid!r}",
-                                "give every client its own client_id")
+        self.unique([c.client_id for c in clients], "clients", "client_id")
         users = self.items(data, "users", self.user_entry)
-        names = [u.username.lower() for u in users]
-        for i, name in enumerate(names):
-            if names.index(name) != i:
-                raise self.fail(f"users[{i}].username", f"duplicate username {name!r}",
-                                "give every user its own username")
-        return Tenant(
-            name=self.text(data, "name", "name"),
-            domain=self.domain(data, "domain", required=True),
-            custom_domain=self.domain(data, "custom_domain", required=False),
-            connection=self.text(data, "connection", "connection", required=False)
-            or "Username-Password-Authentication",
-            policy=policy,
-            factors=self.strings(mfa, "factors", "mfa.factors", FACTORS, default=FACTORS),
-            customizable=customizable,
-            rate_limit=self.positive(limits, "requests", "rate_limit.requests", 600),
-            rate_window=self.positive(limits, "per_seconds", "rate_limit.per_seconds", 60),
-            clients=clients, users=users,
-            apis=self.items(data, "apis", self.api_entry, required=False),
-            source=str(self.path),
-        )
+        self.unique([u.username.lower() for u in users], "users", "username")
+        return Tenant(name=name, domain=domain, custom_domain=custom_domain,
+                      connection=connection or "Username-Password-Authentication", policy=policy,
+                      factors=factors, customizable=customizable, rate_limit=rate_limit,
+                      rate_window=rate_window, clients=clients, users=users, apis=apis,
+                      source=str(self.path))
+
+    def unique(self, values: list[str], key: str, name: str) -> None:
+        for i, value in enumerate(values):
+            if values.index(value) != i:
+                raise self.fail(f"{key}[{i}].{name}", f"duplicate {name} {value!r}",
+                                f"give every entry of `{key}` its own {name}")
 
     def items(self, data: dict, key: str, entry, *, required: bool = True) -> tuple:
         value = data.get(key)
