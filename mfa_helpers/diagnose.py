@@ -119,6 +119,8 @@ class Finding:
                 f"Exchange #{self.exchange}: `{self.request}` → `{self.response}` ({self.severity})\n\n"
                 f"{self.explanation}\n\n**Fix:** {self.fix}\n\nAuth0 docs: <{self.doc_url}>\n")
 
+    _repr_markdown_ = to_markdown  # a notebook cell ending in a Finding shows it formatted
+
 
 def findings_markdown(findings: Sequence[Finding], heading: str = "Diagnosis") -> str:
     """The findings as one Markdown document, in the order they happened."""

@@ -114,6 +114,17 @@ def write_bundle(out: str | Path = "case.zip", *, client: Any = None, session: S
     return out
 
 
+def default_path(name: str = "case") -> Path:
+    """.mfa-kit/cases/NAME-YYYYmmdd-HHMMSS.zip under the working directory (ignored by git)."""
+    return Path(".mfa-kit", "cases", f"{name}-{datetime.now():%Y%m%d-%H%M%S}.zip")
+
+
+def files_in(path: str | Path) -> list[str]:
+    """The names of the files in a bundle."""
+    with zipfile.ZipFile(path) as archive:
+        return sorted(archive.namelist())
+
+
 def redacted_notebook(nb: Mapping[str, Any], secrets: Iterable[str] = ()) -> dict[str, Any]:
     """An executed notebook fit to share: no widget state, no papermill parameters, no images,
     every string through the kit's redaction rules and the known secret values."""

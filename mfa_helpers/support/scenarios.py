@@ -527,6 +527,16 @@ class Reproduction:
         return "\n\n".join(parts)
 
 
+def catalogue_table() -> "pandas.DataFrame":
+    """The catalogue as a table: name, title, symptom (status error: description), needs."""
+    import pandas
+
+    return pandas.DataFrame(
+        [{"name": s.name, "title": s.title,
+          "symptom": f"{s.error.status} {s.error.error}: {s.error.description}",
+          "needs": ", ".join(s.needs)} for s in CATALOGUE.values()]).set_index("name")
+
+
 def scenario(name: str) -> Scenario:
     try:
         return CATALOGUE[name]
