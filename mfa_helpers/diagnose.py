@@ -664,12 +664,12 @@ def diagnose(exchanges: Any, *, canonical_domain: str | None = None) -> list[Fin
     """Known problems in recorded exchanges, in the order they happened (at most one per exchange).
 
     ``exchanges``: a Session, a list of Exchanges, a HAR (dict, list of entries, or path).
-    ``canonical_domain``: the tenant's ``TENANT.REGION.auth0.com``; guessed from the hosts seen
-    when not given (any ``*.auth0.com``).
+    ``canonical_domain``: the tenant's ``TENANT.REGION.auth0.com``; guessed when not given from
+    the ``*.auth0.com`` hosts the requests went to or named in an ``audience``.
     """
     observed = observe(exchanges)
-    domain = canonical_domain or next(
-        (o.host for o in observed if o.host.endswith(".auth0.com")), None)
+    seen = [host for o in observed for host in (o.host, urlsplit(o.field("audience")).netloc)]
+    domain = canonical_domain or next((h for h in seen if h.endswith(".auth0.com")), None)
     ctx = _Context(observed, domain)
     findings = []
     for o in observed:

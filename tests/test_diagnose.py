@@ -114,6 +114,15 @@ def test_custom_domain_api_gives_invalid_audience_later():
     assert pitfall in findings[0].explanation and "delete it" in findings[0].fix
 
 
+def test_canonical_domain_is_guessed_from_an_audience_that_names_it():
+    wrong, right = f"https://{CUSTOM}/mfa/", f"https://{CANONICAL}/mfa/"
+    findings = diagnose(har(
+        token(CUSTOM, protocol.GRANT_PASSWORD, 0, 403, err("service_not_enabled", audience=wrong),
+              audience=wrong),
+        token(CUSTOM, protocol.GRANT_PASSWORD, 1, 403, err("mfa_required"), audience=right)))
+    assert keys(findings) == ["custom_domain_audience"] and right in findings[0].fix
+
+
 def test_an_mfa_audience_on_the_canonical_domain_is_not_the_custom_domain_pitfall():
     audience = f"https://{CANONICAL}/mfa"  # trailing slash missing: another mistake
     failing = token(CANONICAL, protocol.GRANT_PASSWORD, 0, 403,
