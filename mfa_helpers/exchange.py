@@ -31,7 +31,6 @@ class Exchange:
     started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     duration: float = 0.0
     error: str | None = None
-    secrets: frozenset[str] = field(default_factory=frozenset, repr=False)
 
     @property
     def request_json(self) -> Any:
@@ -67,7 +66,7 @@ class Exchange:
         found |= redact.collect_secrets(self.request_fields())
         found |= redact.collect_secrets(parse_qsl(urlsplit(self.url).query))
         found |= redact.collect_secrets(self.response_json)
-        return found | set(self.secrets)
+        return found
 
     def redacted(self, secrets: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
         """A display-safe view of this exchange, the input of curl, HAR and notebook rendering."""
