@@ -278,3 +278,34 @@ def test_emulator_run_fresh_emulator_diagnosis_and_no_session_secret(tmp_path, m
     for file in (p for p in run.rglob("*") if p.is_file()):
         text = file.read_text(encoding="utf-8")
         assert not [s for s in secrets if s in text], f"a session secret leaked into {file.name}"
+
+
+def golden(path: Path, source: str, printed: str) -> None:
+    """A golden executed notebook: one cell and the output it must print again."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cell = nbformat.v4.new_code_cell(source, execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed)]
+    nb.cells = [cell]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+def test_nbval_rechecks_goldens_through_the_sanitizer(tenant_env):
+    make_notebook(tenant_env / "nbs" / "01_ok.ipynb", "pass")
+    goldens = tenant_env / "golden"
+    golden(goldens / "g1_same.ipynb", "import os, uuid\nprint(os.environ['MFA_KIT_HEADLESS'], uuid.uuid4())",
+           "1 0b7c3a52-1c6f-4f43-9d0e-3f3b8f0b9d11\n")  # another uuid each run: the sanitizer's job
+    golden(goldens / "g2_drift.ipynb", "print(1 + 1)", "3\n")
+    (goldens / "nbval_sanitize.cfg").write_text(
+        "[uuid]\nregex: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\nreplace: UUID\n")
+
+    assert main(["verify", "--notebooks-dir", str(tenant_env / "nbs"), "--golden-dir", str(goldens),
+                 "--out", "runs/nbval"]) == 1
+
+    run = tenant_env / "runs" / "nbval"
+    nbval = json.loads((run / "summary.json").read_text())["nbval"]
+    assert (nbval["status"], nbval["tests"], nbval["failed"]) == ("failed", 2, 1)
+    (drift,) = [c for c in nbval["cases"] if c["failure"] is not None]
+    assert "g2_drift" in drift["name"]
+    assert "g2_drift" in (run / "report.html").read_text() and (run / "nbval.log").is_file()

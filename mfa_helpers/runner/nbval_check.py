@@ -3,6 +3,7 @@ through the sanitizer file. Driven as `python -m pytest --nbval` in a subprocess
 the run's environment and the kit's own test configuration stays out of the way."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -10,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import GoldenSet
+from .executed import strip_ansi
+
+JUNIT_ANSI = re.compile(r"#x1B\[[0-9;]*[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ def check_goldens(goldens: GoldenSet, env: dict[str, str], cell_timeout: float |
         command.append(f"--nbval-cell-timeout={cell_timeout:g}")
     command += [str(p) for p in goldens.notebooks]
     proc = subprocess.run(command, env=env, cwd=goldens.notebooks[0].parent, capture_output=True, text=True)
-    log = f"$ {' '.join(command)}\n\n{proc.stdout}\n{proc.stderr}"
+    log = _plain(f"$ {' '.join(command)}\n\n{proc.stdout}\n{proc.stderr}")
     cases = _cases(junit)
     if proc.returncode == 0:
         return NbvalResult("passed", "", cases, log)
@@ -60,6 +64,11 @@ def check_goldens(goldens: GoldenSet, env: dict[str, str], cell_timeout: float |
     if proc.returncode not in (0, 1):
         reason = f"nbval could not run (pytest exit {proc.returncode}): see nbval.log"
     return NbvalResult("failed", reason, cases, log)
+
+
+def _plain(text: str) -> str:
+    """Without nbval's colours, raw or as pytest's JUnit writer escapes them (#x1B[91m)."""
+    return strip_ansi(JUNIT_ANSI.sub("", text)).strip()
 
 
 def _cases(junit: Path) -> list[NbvalCase]:
@@ -70,7 +79,7 @@ def _cases(junit: Path) -> list[NbvalCase]:
         problem = case.find("failure")
         if problem is None:
             problem = case.find("error")
-        message = None if problem is None else (problem.get("message") or "") + "\n" + (problem.text or "")
+        message = None if problem is None else _plain(problem.text or problem.get("message") or "failed")
         if case.find("skipped") is None or problem is not None:
             cases.append(NbvalCase(f"{case.get('classname', '')}::{case.get('name', '')}", message))
     return cases
