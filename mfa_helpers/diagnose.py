@@ -22,8 +22,8 @@ from urllib.parse import parse_qsl, urlsplit
 from mfa_helpers import protocol
 from mfa_helpers.errors import FIXES
 from mfa_helpers.exchange import Exchange
-from mfa_helpers.support import har
 from mfa_helpers.protocol import ErrorSpec
+from mfa_helpers.support import har
 
 __all__ = ["Observed", "Finding", "diagnose", "observe", "exchanges_from_har", "findings_markdown", "DOCS"]
 
@@ -35,22 +35,17 @@ DOCS = {
     "ropg": _ROPG,
     "otp": f"{_ROPG}/enroll-and-challenge-otp-authenticators",
     "sms": f"{_ROPG}/enroll-challenge-sms-voice-authenticators",
-    "email": f"{_ROPG}/enroll-and-challenge-email-authenticators",
     "push": f"{_ROPG}/enroll-and-challenge-push-authenticators",
     "recovery": f"{_ROPG}/challenge-with-recovery-codes",
     "manage": f"{_MFA}/manage-mfa-auth0-apis/manage-authenticator-factors-mfa-api",
     "mfa_api": f"{_MFA}/multi-factor-authentication-developer-resources/mfa-api",
     "verify_otp": f"{_API}/verify-mfa-with-otp",
     "verify_oob": f"{_API}/verify-with-out-of-band",
-    "verify_recovery": f"{_API}/verify-with-recovery-code",
     "challenge": f"{_API}/request-mfa-challenge",
     "grant_types": "https://auth0.com/docs/get-started/applications/update-grant-types",
     "custom_domains": "https://auth0.com/docs/customize/custom-domains/configure-features-to-use-custom-domains",
     "rate_limits": "https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy",
 }
-
-SEVERITIES = ("error", "warning", "info")
-
 
 @dataclass(frozen=True)
 class Observed:
@@ -106,7 +101,7 @@ class Finding:
     fix: str
     doc_url: str
     exchange: int
-    severity: str = "error"
+    severity: str = "error"       # "error", "warning" (unrecognised answer) or "info" (not a failure)
     request: str = ""             # "POST /oauth/token", for the reader
     response: str = ""            # "403 invalid_grant: Invalid otp_code."
 

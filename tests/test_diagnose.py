@@ -270,6 +270,17 @@ def test_observe_reads_json_and_form_bodies_the_same_way():
     assert a.started == T0.timestamp()
 
 
+def test_devtools_quirks_authority_header_params_only_and_binary_bodies():
+    e = token(CUSTOM, protocol.GRANT_MFA_OTP, otp="1")
+    del e["request"]["postData"]["text"]            # some exporters keep only params
+    e["request"]["url"] = "https://127.0.0.1:8443/oauth/token"
+    font = entry("GET", "https://cdn.example.net/f.woff2", 200)
+    font["response"]["content"].update(text=base64.b64encode(b"\x00\xff\xfe").decode(), encoding="base64")
+    a, b = observe(har(e, font))
+    assert a.host == CUSTOM and a.field("otp") == "1" and a.grant_type == protocol.GRANT_MFA_OTP
+    assert b.body is None and not b.is_mfa_api
+
+
 # ----- the CLI
 
 def run_cli(tmp_path, capsys, data, *extra, bom=False):
