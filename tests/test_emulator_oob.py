@@ -45,7 +45,8 @@ def test_binding_code_enrollment(wire, control, fresh_user, channel, extra, to, 
     listed = wire.authenticators(wire.mfa_token(fresh_user)).json()
     factor = next(a for a in listed if a["authenticator_type"] == "oob")
     assert factor == {"id": factor["id"], "authenticator_type": "oob", "active": True,
-                      "oob_channel": channel, "name": name}
+                      "oob_channel": channel, "name": name,
+                      "type": "email" if channel == "email" else "phone"}
     prefix = {"sms": "sms", "voice": "voice", "email": "email"}[channel]
     assert re.fullmatch(rf"{prefix}\|dev_[A-Za-z0-9]{{16}}", factor["id"])
 
@@ -79,7 +80,7 @@ def test_push_enrollment_approved_then_a_challenge_rejected(wire, control, fresh
 def test_seeded_sms_user_challenge(wire, control, emulator):
     user = next(u for u in emulator.tenant.users if any(f.type == "sms" for f in u.factors))
     login = wire.login({"username": user.username, "password": user.password}).json()
-    assert login["mfa_requirements"] == {"challenge": [{"type": "phone"}, {"type": "recovery-code"}]}
+    assert login["mfa_requirements"] == {"challenge": [{"type": "phone"}]}
     challenge = wire.post("/mfa/challenge", json={**wire.client, "mfa_token": login["mfa_token"],
                                                    "challenge_type": "oob"}).json()
     assert challenge["challenge_type"] == "oob" and challenge["binding_method"] == "prompt"

@@ -54,7 +54,7 @@ def test_otp_enrollment_confirms_and_issues_tokens(wire, fresh_user, emulator):
 def test_next_login_challenges_the_active_factor(wire, fresh_user):
     enrolled = wire.enroll_otp(fresh_user)
     response = wire.login(fresh_user)
-    assert response.json()["mfa_requirements"] == {"challenge": [{"type": "otp"}, {"type": "recovery-code"}]}
+    assert response.json()["mfa_requirements"] == {"challenge": [{"type": "otp"}]}
     mfa_token = response.json()["mfa_token"]
     challenge = wire.post("/mfa/challenge", json={**wire.client, "mfa_token": mfa_token,
                                                    "challenge_type": "otp"})
@@ -70,7 +70,7 @@ def test_list_and_delete_with_percent_encoded_id(wire, fresh_user):
     assert listed.status_code == 200
     otp = next(a for a in listed.json() if a["authenticator_type"] == "otp")
     assert re.fullmatch(r"totp\|dev_[A-Za-z0-9]{16}", otp["id"]) and otp["active"] is True
-    assert set(otp) == {"id", "authenticator_type", "active"}
+    assert set(otp) == {"id", "authenticator_type", "active", "type"}
     url = f"{wire.url}/mfa/authenticators/{quote(otp['id'], safe='')}"
     assert "%7C" in url
     deleted = requests.delete(url, headers={"Authorization": f"Bearer {access}"}, timeout=10)

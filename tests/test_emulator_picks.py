@@ -23,13 +23,14 @@ PHONE = "+15557654321"
 
 def test_mfa_requirements_shapes(wire, fresh_user):
     """Pick: no factor → only `enroll` (no empty `challenge`), from the tenant's factors with sms and
-    voice both as `phone`; with factors → only `challenge`, `recovery-code` listed last."""
+    voice both as `phone`; with factors → only `challenge`, without `recovery-code` (the one
+    recorded 403, a TOTP user's, lists only otp)."""
     first = wire.login(fresh_user).json()["mfa_requirements"]
     assert first == {"enroll": [{"type": "otp"}, {"type": "phone"}, {"type": "email"},
                                 {"type": "push-notification"}]}
     wire.enroll_otp(fresh_user)
     assert wire.login(fresh_user).json()["mfa_requirements"] == {
-        "challenge": [{"type": "otp"}, {"type": "recovery-code"}]}
+        "challenge": [{"type": "otp"}]}
 
 
 def test_no_mfa_requirements_when_customizable_mfa_is_off(tmp_path):
@@ -175,7 +176,9 @@ def test_oob_picks(wire, fresh_user, control):
 
 def test_masking_and_list_fields(wire, fresh_user, control):
     """Picks: phone names keep the last 4 digits (every other character an X); email names keep all
-    but 6 characters of the local part and the domain's first 4; list entries carry no `type`."""
+    but 6 characters of the local part and the domain's first 4; list entries carry the newer
+    tenants' `type`, with the values of mfa_requirements (otp, phone, email, push-notification,
+    recovery-code)."""
     mfa_token = wire.mfa_token(fresh_user)
     body = wire.associate(mfa_token, authenticator_types=["oob"], oob_channels=["email"],
                           email="example123456@gmail.com").json()
@@ -185,7 +188,8 @@ def test_masking_and_list_fields(wire, fresh_user, control):
     listed = wire.authenticators(wire.mfa_token(fresh_user)).json()
     email = next(a for a in listed if a.get("oob_channel") == "email")
     assert email["name"] == "example******@gmai*****"   # as in the Auth0.swift capture
-    assert all("type" not in a for a in listed)
+    assert [(a["authenticator_type"], a["type"]) for a in listed] == [
+        ("oob", "email"), ("recovery-code", "recovery-code")]
 
 
 def test_input_validation_picks(wire, fresh_user, tmp_path):

@@ -143,11 +143,8 @@ def mfa_requirements(rt: Runtime, user_id: str) -> dict | None:
     if not rt.tenant.customizable:
         return None
     active = active_factors(rt, user_id)
-    if active:
-        kinds = [a["kind"] for a in active]
-        if _authenticators(rt, user_id, active=1, kind="recovery-code"):
-            kinds.append("recovery-code")
-        return {"challenge": [{"type": t} for t in dict.fromkeys(REQUIREMENT[k] for k in kinds)]}
+    if active:   # the recovery code is not listed: the recorded 403 of a TOTP user shows only otp
+        return {"challenge": [{"type": t} for t in dict.fromkeys(REQUIREMENT[a["kind"]] for a in active)]}
     enabled = [k for k, name in TENANT_FACTOR.items()
                if name in rt.tenant.factors and k != "recovery-code"]
     return {"enroll": [{"type": t} for t in dict.fromkeys(REQUIREMENT[k] for k in enabled)]}
@@ -298,6 +295,7 @@ def _view(a: dict) -> dict:
         view["oob_channel"] = a["kind"]
         if a["target"]:
             view["name"] = mask(a["kind"], a["target"])
+    view["type"] = REQUIREMENT[a["kind"]]   # newer tenants add it; 2024 recordings lack it
     return view
 
 
