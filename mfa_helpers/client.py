@@ -65,6 +65,9 @@ class MfaClient:
         if settings.use_custom_domain and not settings.custom_domain:
             raise ConfigurationError(f"Requests should go to the custom domain, but {ENV['custom_domain']} "
                                      "is not set.")
+        if not settings.client_id:
+            raise ConfigurationError(f"Set {ENV['client_id']} (and {ENV['client_secret']} for a confidential "
+                                     "application): Dashboard > Applications > (your application) > Settings.")
         self.settings = settings
         self.retry_on_429 = retry_on_429
         self.max_retry_wait = max_retry_wait

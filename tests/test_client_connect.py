@@ -57,6 +57,8 @@ def test_tenant_target_needs_no_emulator_and_refuses_emulator_only_helpers():
         client.use_fresh_user()
     with pytest.raises(ConfigurationError, match="AUTH0_CUSTOM_DOMAIN"):
         MfaClient(Settings(domain="t.us.auth0.com"), use_custom_domain=True)
+    with pytest.raises(ConfigurationError, match="AUTH0_CLIENT_ID"):
+        MfaClient(Settings(domain="t.us.auth0.com"))
 
 
 @pytest.fixture
