@@ -55,7 +55,7 @@ class MfaClient:
         settings = settings or Settings.from_env()
         if use_custom_domain is not None:
             settings = settings.with_(use_custom_domain=use_custom_domain)
-        self.session = session or Session()
+        self.session = session if session is not None else Session()  # an empty Session is falsy
         self.emulator = None
         if settings.target == "emulator":
             settings = self._attach_emulator(settings)

@@ -6,7 +6,7 @@ import pytest
 from client_support import PLANTED, emu, planted_tenant  # noqa: F401
 
 import mfa_helpers.client as client_module
-from mfa_helpers import (Auth0Error, ConfigurationError, KitError, MfaClient, RateLimited, Settings)
+from mfa_helpers import Auth0Error, ConfigurationError, KitError, MfaClient, RateLimited, Session, Settings
 from mfa_helpers.emulator import Emulator
 
 
@@ -46,6 +46,17 @@ def test_a_running_emulator_on_the_default_address_is_found(clean_env):
         clean_env.setattr(client_module, "EMULATOR_URL", running.url)
         clean_env.setattr(client_module, "_embedded", None)
         assert MfaClient.connect().base_url == running.url
+
+
+def test_clients_can_share_one_session_even_an_empty_one(emu):
+    shared = Session()
+    first = MfaClient(Settings(emulator_url=emu.url), session=shared)
+    second = MfaClient(first.settings.with_(use_custom_domain=True), session=shared)
+    with pytest.raises(Auth0Error):
+        first.login(password="wrong")
+    with pytest.raises(Auth0Error):
+        second.login(password="wrong")
+    assert first.session is second.session is shared and len(shared) == 2
 
 
 def test_tenant_target_needs_no_emulator_and_refuses_emulator_only_helpers():
