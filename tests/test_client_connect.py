@@ -3,7 +3,7 @@ Auth0's rate limit (a tenant file with a tiny limit, over HTTP)."""
 import socket
 
 import pytest
-from client_support import PLANTED, emu, planted_tenant  # noqa: F401
+from client_support import emu, planted_tenant  # noqa: F401
 
 import mfa_helpers.client as client_module
 from mfa_helpers import Auth0Error, ConfigurationError, KitError, MfaClient, RateLimited, Session, Settings
