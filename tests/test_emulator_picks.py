@@ -273,3 +273,19 @@ def test_login_page_picks(emulator, wire, control):
         "response_type": "code", "client_id": spa.client_id, "redirect_uri": "https://app.example/cb",
         "code_challenge": "x" * 43, "code_challenge_method": "plain"})
     assert error_of(plain, "invalid_authorize_request", reason="code_challenge_method must be S256")
+
+
+def test_catch_all_turns_an_emulator_bug_into_a_logged_400(monkeypatch, caplog):
+    """Pick: a handler that fails unexpectedly answers 400 `Invalid request body: ...` naming the
+    exception (logged with its traceback), never a 500."""
+    from mfa_helpers.emulator import app as app_module
+
+    def broken(rt, call):
+        raise ZeroDivisionError
+    routes = [app_module.Route("GET", "/emulator/health", broken, auth0=False) if r.path == "/emulator/health"
+              else r for r in app_module.ROUTES]
+    monkeypatch.setattr(app_module, "ROUTES", routes)
+    with Emulator() as emu:
+        response = requests.get(emu.url + "/emulator/health", timeout=10)
+    assert error_of(response, "malformed_body", reason="the emulator could not process it (ZeroDivisionError)")
+    assert any("ZeroDivisionError" in r.getMessage() for r in caplog.records)

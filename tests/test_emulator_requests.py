@@ -62,7 +62,7 @@ def test_malformed_bodies_get_400_not_500(wire, kwargs, reason):
     assert response.json()["error"] == "invalid_request" and reason in response.json()["error_description"]
 
 
-def test_no_request_yields_a_500(wire, fresh_user):
+def test_no_request_yields_a_500(wire, fresh_user, caplog):
     mfa_token = wire.mfa_token(fresh_user)
     bodies = [None, {}, {"mfa_token": 5}, {"mfa_token": mfa_token, "otp": 123456},
               {"authenticator_types": "otp oob", "oob_channels": {"a": 1}},
@@ -83,6 +83,7 @@ def test_no_request_yields_a_500(wire, fresh_user):
         for method in ("GET", "DELETE"):
             response = wire.http.request(method, wire.url + path, headers=headers[2], timeout=10)
             assert response.status_code < 500, (method, path, response.text)
+    assert not [r for r in caplog.records if r.name == "mfa_helpers.emulator"], caplog.text
 
 
 def test_form_body_on_challenge_and_associate_without_client_id(wire, fresh_user):
@@ -182,3 +183,37 @@ def test_general_rate_limit(tmp_path):
         assert requests.get(emu.url + "/emulator/health", timeout=10).status_code == 200  # not limited
         requests.post(emu.url + "/emulator/clock", json={"advance_seconds": 20}, timeout=10)
         assert requests.get(emu.url + "/.well-known/jwks.json", timeout=10).status_code == 200
+
+
+def test_openapi_driven_garbage_never_yields_a_500(wire, fresh_user, caplog):
+    """Every operation in /openapi.json, every declared field set to a wrong shape, JSON and form;
+    and none of them reached the catch-all (which would hide an emulator bug behind a 400)."""
+    document = wire.http.get(wire.url + "/openapi.json", timeout=10).json()
+    mfa_token = wire.mfa_token(fresh_user)
+    variants = ["x", 12, ["a", 1], {"a": 1}, None, "", "Fe26.2*x", "a.b.c", "\u00e9\u0000"]
+    checked = 0
+    for path, operations in document["paths"].items():
+        url = wire.url + path.replace("{authenticator_id}", "totp%7Cdev_x").replace("{transaction}", "t")
+        for method, operation in operations.items():
+            properties = (operation.get("requestBody", {}).get("content", {})
+                          .get("application/json", {}).get("schema", {}).get("properties", {}))
+            headers = {"Authorization": f"Bearer {mfa_token}"}
+            for name in properties or [None]:
+                for value in variants:
+                    body = {name: value} if name else {}
+                    for encoding in ("json", "data"):
+                        if encoding == "data" and isinstance(value, dict):
+                            continue
+                        response = wire.http.request(method.upper(), url, headers=headers, timeout=10,
+                                                     **{encoding: body})
+                        checked += 1
+                        assert response.status_code < 500, (method, path, body, response.text)
+    assert checked > 300
+    assert not [r for r in caplog.records if r.name == "mfa_helpers.emulator"], caplog.text
+    ops = {(m, p) for p, ops in document["paths"].items() for m in ops}
+    assert {("post", "/oauth/token"), ("post", "/mfa/associate"), ("post", "/mfa/challenge"),
+            ("get", "/mfa/authenticators"), ("delete", "/mfa/authenticators/{authenticator_id}"),
+            ("get", "/authorize"), ("get", "/.well-known/openid-configuration")} <= ops
+    grant_schema = document["paths"]["/oauth/token"]["post"]["requestBody"]["content"][
+        "application/x-www-form-urlencoded"]["schema"]["properties"]["grant_type"]
+    assert set(grant_schema["enum"]) == set(protocol.ALL_GRANTS)

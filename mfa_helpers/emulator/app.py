@@ -7,6 +7,7 @@ must never crash the emulator's answer.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -31,6 +32,46 @@ class Route:
     handler: Callable[[Runtime, Call], Any]
     auth0: bool = True          # part of Auth0's surface: rate limited, x-ratelimit-* headers
     status: int = 200
+    body: tuple[str, ...] = ()  # request body fields, for the OpenAPI document
+    query: tuple[str, ...] = ()
+    bearer: bool = False
+
+
+# --- the OpenAPI document (/openapi.json): what the fuzzing work reads ---------------------------
+
+_INTEGERS = ("advance_seconds",)
+_LISTS = {"authenticator_types": protocol.AUTHENTICATOR_TYPES, "oob_channels": protocol.OOB_CHANNELS}
+TOKEN_FIELDS = ("grant_type", "client_id", "client_secret", "username", "password", "realm", "audience",
+                "scope", "refresh_token", "code", "redirect_uri", "code_verifier", "mfa_token", "otp",
+                "oob_code", "binding_code", "recovery_code")
+
+
+def _schema(name: str) -> dict:
+    if name in _INTEGERS:
+        return {"type": "integer"}
+    if name in _LISTS:
+        return {"type": "array", "items": {"type": "string", "enum": list(_LISTS[name])}}
+    if name == "grant_type":
+        return {"type": "string", "enum": list(protocol.ALL_GRANTS)}
+    return {"type": "string"}
+
+
+def _openapi(route: Route) -> dict:
+    """Request fields for /openapi.json (handlers read the raw request, so FastAPI cannot infer them)."""
+    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+              for name in re.findall(r"{(\w+)", route.path)]
+    params += [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+               for name in route.query]
+    if route.bearer:
+        params.append({"name": "Authorization", "in": "header", "required": True,
+                       "schema": {"type": "string", "pattern": "^Bearer .+"}})
+    extra: dict = {"parameters": params} if params else {}
+    if route.body:
+        schema = {"type": "object", "properties": {name: _schema(name) for name in route.body}}
+        extra["requestBody"] = {"required": False, "content": {
+            "application/json": {"schema": schema},
+            "application/x-www-form-urlencoded": {"schema": schema}}}
+    return extra
 
 
 # --- Auth0's surface -------------------------------------------------------------------------
@@ -95,22 +136,27 @@ def _push(state: str) -> Callable[[Runtime, Call], dict]:
 
 
 ROUTES = [
-    Route("POST", "/oauth/token", grants.token),
-    Route("POST", "/mfa/associate", mfa.associate),
-    Route("POST", "/mfa/challenge", _challenge),
-    Route("GET", "/mfa/authenticators", mfa.list_authenticators),
-    Route("DELETE", "/mfa/authenticators/{authenticator_id:path}", mfa.delete_authenticator),
-    Route("GET", "/authorize", login.authorize),
-    Route("POST", "/u/login", login.login),
+    Route("POST", "/oauth/token", grants.token, body=TOKEN_FIELDS),
+    Route("POST", "/mfa/associate", mfa.associate, bearer=True, body=(
+        "authenticator_types", "oob_channels", "phone_number", "email", "client_id", "client_secret")),
+    Route("POST", "/mfa/challenge", _challenge, body=(
+        "client_id", "client_secret", "mfa_token", "challenge_type", "authenticator_id")),
+    Route("GET", "/mfa/authenticators", mfa.list_authenticators, bearer=True),
+    Route("DELETE", "/mfa/authenticators/{authenticator_id:path}", mfa.delete_authenticator, bearer=True),
+    Route("GET", "/authorize", login.authorize, query=(
+        "response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method",
+        "audience", "scope", "state", "nonce")),
+    Route("POST", "/u/login", login.login, body=("login", "username", "password", "otp")),
     Route("GET", "/.well-known/openid-configuration", _discovery),
     Route("GET", "/.well-known/jwks.json", lambda rt, call: rt.signer.jwks()),
     Route("GET", "/emulator/health", lambda rt, call: {"status": "ok"}, auth0=False),
     Route("GET", "/emulator/tenant", _tenant, auth0=False),
-    Route("POST", "/emulator/users", _create_user, auth0=False, status=201),
-    Route("GET", "/emulator/outbox", _outbox, auth0=False),
+    Route("POST", "/emulator/users", _create_user, auth0=False, status=201,
+          body=("username", "password")),
+    Route("GET", "/emulator/outbox", _outbox, auth0=False, query=("to",)),
     Route("POST", "/emulator/push/{transaction}/approve", _push("approved"), auth0=False),
     Route("POST", "/emulator/push/{transaction}/reject", _push("rejected"), auth0=False),
-    Route("POST", "/emulator/clock", _clock, auth0=False),
+    Route("POST", "/emulator/clock", _clock, auth0=False, body=("advance_seconds",)),
 ]
 
 
@@ -146,5 +192,6 @@ def build_app(rt: Runtime) -> FastAPI:
                   description="Local emulator of Auth0's Authentication API for MFA (mfa-kit).")
     for route in ROUTES:
         app.add_api_route(route.path, _endpoint(rt, route), methods=[route.method],
-                          include_in_schema=True, name=f"{route.method} {route.path}")
+                          name=f"{route.method} {route.path}", openapi_extra=_openapi(route),
+                          tags=["Auth0 Authentication API (MFA)" if route.auth0 else "Emulator only"])
     return app
