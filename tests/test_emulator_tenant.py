@@ -114,6 +114,11 @@ def test_two_emulators_run_side_by_side_and_stop_cleanly():
         requests.get(a.url + "/emulator/health", timeout=2)
 
 
+def test_a_busy_port_is_reported_not_hung(emulator):
+    with pytest.raises(RuntimeError, match=f"127.0.0.1:{emulator.port}.*port in use"):
+        Emulator(port=emulator.port).start()
+
+
 def test_start_stop_without_with():
     emu = Emulator().start()
     try:

@@ -21,7 +21,3 @@ class Clock:
         with self._lock:
             self._offset += seconds
             return self._offset
-
-    @property
-    def offset(self) -> int:
-        return self._offset
