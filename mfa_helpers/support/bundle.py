@@ -88,7 +88,8 @@ def write_bundle(out: str | Path = "case.zip", *, client: Any = None, session: S
     """
     out = Path(out)
     settings = client.settings if client is not None else Settings.from_env(env)
-    session = session or (client.session if client is not None else None)
+    if session is None and client is not None:
+        session = client.session
     if har is not None:
         session = har_files.session(har_files.read_har(har))
     known = _known_secrets(session, settings, secrets or {}, env)
