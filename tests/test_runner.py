@@ -60,42 +60,23 @@ def last_stdout_line(capsys) -> str:
     return capsys.readouterr().out.strip().splitlines()[-1]
 
 
-def test_passing_notebook_exit_0_and_run_folder(tenant_env, capsys):
-    notebooks = tenant_env / "nbs"
-    make_notebook(notebooks / "01_ok.ipynb", RECORD, 'record("status", 200)\nrecord("headless", os.environ["MFA_KIT_HEADLESS"])')
-
-    assert verify("--notebooks-dir", str(notebooks), "--out", "runs/one") == 0
-
-    run = tenant_env / "runs" / "one"
-    assert last_stdout_line(capsys) == f"report: {Path('runs/one/report.html')}"
-    summary = json.loads((run / "summary.json").read_text())
-    (nb,) = summary["notebooks"]
-    assert (summary["passed"], summary["exit_code"], summary["target"], summary["jobs"]) == (True, 0, "tenant", 1)
-    assert nb["status"] == "passed" and nb["failure"] is None
-    assert nb["results"] == [{"key": "status", "value": 200}, {"key": "headless", "value": "1"}]
-    assert summary["nbval"]["status"] == "skipped"
-    executed = nbformat.read(run / nb["executed"], as_version=4)
-    assert "papermill" not in executed.metadata
-    assert all("papermill" not in cell.metadata for cell in executed.cells)
-    assert (run / "junit.xml").read_text().count("<testcase") == 2  # the notebook + the skipped nbval stage
-    assert (tenant_env / "runs" / "history.jsonl").is_file()
-
-
-def test_broken_notebook_exit_1_and_report_names_the_cell(tenant_env, capsys):
+def test_broken_and_timed_out_notebooks_exit_1_and_the_report_names_their_cells(tenant_env, capsys):
     notebooks = tenant_env / "nbs"
     make_notebook(notebooks / "02_broken.ipynb", "x = 1", "# confirm the enrollment\nraise RuntimeError('enrollment refused')", "x = 3")
+    make_notebook(notebooks / "04_slow.ipynb", "import time\ntime.sleep(60)")
 
-    assert verify("--notebooks-dir", str(notebooks), "--out", "runs/broken") == 1
+    assert verify("--notebooks-dir", str(notebooks), "--jobs", "2", "--timeout", "3", "--out", "runs/broken") == 1
 
     run = tenant_env / "runs" / "broken"
-    failure = json.loads((run / "summary.json").read_text())["notebooks"][0]["failure"]
-    assert (failure["cell_index"], failure["execution_count"], failure["ename"]) == (2, 3, "RuntimeError")
-    assert failure["evalue"] == "enrollment refused"
+    broken, slow = (nb["failure"] for nb in json.loads((run / "summary.json").read_text())["notebooks"])
+    assert (broken["cell_index"], broken["execution_count"], broken["ename"]) == (2, 3, "RuntimeError")
+    assert broken["evalue"] == "enrollment refused"
+    assert (slow["cell_index"], slow["ename"]) == (1, "CellTimeoutError") and "after 3 seconds" in slow["evalue"]
     report = (run / "report.html").read_text()
     assert "cell 2 (In [3]): RuntimeError: enrollment refused" in report
     assert "# confirm the enrollment" in report
     assert 'message="cell 2 (In [3]): RuntimeError: enrollment refused"' in (run / "junit.xml").read_text()
-    assert last_stdout_line(capsys).endswith("report.html")
+    assert last_stdout_line(capsys) == f"report: {Path('runs/broken/report.html')}"
 
 
 @pytest.mark.parametrize(
@@ -191,35 +172,37 @@ def test_notebooks_really_run_at_the_same_time(tenant_env, monkeypatch):
     assert json.loads((tenant_env / "runs" / "par" / "summary.json").read_text())["jobs"] == 2
 
 
-def test_history_across_two_runs_shows_in_the_report(tenant_env, monkeypatch):
+def test_passing_run_then_failing_run_history_and_report(tenant_env, capsys):
     notebooks = tenant_env / "nbs"
-    make_notebook(notebooks / "01_flaky.ipynb", "import os\nassert not os.path.exists('fail-now')")
+    make_notebook(notebooks / "01_flaky.ipynb", RECORD, 'record("status", 200)\nrecord("headless", os.environ["MFA_KIT_HEADLESS"])',
+                  "assert not os.path.exists('fail-now')")
     assert verify("--notebooks-dir", str(notebooks)) == 0
+    first_report = last_stdout_line(capsys).removeprefix("report: ")
     (notebooks / "fail-now").touch()  # the notebook runs in its own folder
     assert verify("--notebooks-dir", str(notebooks)) == 1
 
-    lines = (tenant_env / "runs" / "history.jsonl").read_text().splitlines()
-    first, second = (json.loads(line) for line in lines)
+    runs = sorted(p for p in (tenant_env / "runs").iterdir() if p.is_dir())
+    assert Path(first_report) == (runs[0] / "report.html").relative_to(tenant_env)
+    summary = json.loads((runs[0] / "summary.json").read_text())
+    (nb,) = summary["notebooks"]
+    assert (summary["passed"], summary["exit_code"], summary["target"], summary["jobs"]) == (True, 0, "tenant", 1)
+    assert nb["status"] == "passed" and nb["failure"] is None
+    assert nb["results"] == [{"key": "status", "value": 200}, {"key": "headless", "value": "1"}]
+    assert summary["nbval"]["status"] == "skipped"
+    executed = nbformat.read(runs[0] / nb["executed"], as_version=4)
+    assert "papermill" not in executed.metadata
+    assert all("papermill" not in cell.metadata for cell in executed.cells)
+    assert (runs[0] / "junit.xml").read_text().count("<testcase") == 2  # the notebook + the skipped nbval stage
+
+    first, second = (json.loads(line) for line in (tenant_env / "runs" / "history.jsonl").read_text().splitlines())
+    assert [first["run"], second["run"]] == [p.name for p in runs]
     assert (first["passed"], second["passed"]) == (True, False)
     assert first["notebooks"]["01_flaky"]["status"] == "passed"
     assert second["notebooks"]["01_flaky"]["status"] == "failed"
-    runs = sorted(p for p in (tenant_env / "runs").iterdir() if p.is_dir())
-    assert [p.name for p in runs] == [first["run"], second["run"]]
     report = (runs[1] / "report.html").read_text()
     assert first["run"] in report and second["run"] in report
     assert "✓" in report and "✗" in report
     assert 'src="data:image/png;base64,' in report
-
-
-def test_cell_timeout_fails_the_notebook_at_that_cell(tenant_env):
-    notebooks = tenant_env / "nbs"
-    make_notebook(notebooks / "04_slow.ipynb", "import time\ntime.sleep(30)")
-
-    assert verify("--notebooks-dir", str(notebooks), "--timeout", "1", "--out", "runs/slow") == 1
-
-    failure = json.loads((tenant_env / "runs" / "slow" / "summary.json").read_text())["notebooks"][0]["failure"]
-    assert (failure["cell_index"], failure["ename"]) == (1, "CellTimeoutError")
-    assert "after 1 seconds" in failure["evalue"]
 
 
 EMULATOR_CHECK = """
@@ -309,3 +292,30 @@ def test_nbval_rechecks_goldens_through_the_sanitizer(tenant_env):
     (drift,) = [c for c in nbval["cases"] if c["failure"] is not None]
     assert "g2_drift" in drift["name"]
     assert "g2_drift" in (run / "report.html").read_text() and (run / "nbval.log").is_file()
+
+
+def test_notebook_selection_by_glob_prefix_stem_and_path(tmp_path):
+    from mfa_helpers.runner.config import select_notebooks
+
+    for name in ("01_setup", "03_enroll_otp", "05_challenge", "_draft"):
+        make_notebook(tmp_path / f"{name}.ipynb", "pass")
+    other = make_notebook(tmp_path / "elsewhere" / "extra.ipynb", "pass")
+    names = lambda patterns: [p.name for p in select_notebooks(tmp_path, patterns)]  # noqa: E731
+
+    assert names([]) == ["01_setup.ipynb", "03_enroll_otp.ipynb", "05_challenge.ipynb"]
+    assert names(["0[35]*"]) == ["03_enroll_otp.ipynb", "05_challenge.ipynb"]
+    assert names(["05", "01_setup"]) == ["05_challenge.ipynb", "01_setup.ipynb"]
+    assert names([str(other), "03*"]) == ["extra.ipynb", "03_enroll_otp.ipynb"]
+
+
+def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path, monkeypatch):
+    from mfa_helpers.runner.config import Environment, resolve_target
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AUTH0_DOMAIN", raising=False)
+    monkeypatch.setenv("AUTH0_CLIENT_ID", "from-env")
+    (tmp_path / ".env").write_text("AUTH0_DOMAIN=t.example.auth0.com\nAUTH0_CLIENT_ID=from-dotenv\n")
+    env = Environment.load()
+    assert env.values["AUTH0_CLIENT_ID"] == "from-env"
+    with pytest.raises(Exception, match="AUTH0_USERNAME, AUTH0_PASSWORD are not set"):
+        resolve_target("auto", env)

@@ -33,18 +33,19 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Environment:
-    """The environment the run sees: the process environment over a `.env` file, empty values unset."""
+    """The environment the run sees: the process environment over a `.env` file (found upwards from
+    the working directory), empty values unset."""
 
     values: dict[str, str]
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None, dotenv: Path | None = None) -> "Environment":
-        from dotenv import dotenv_values
+        from dotenv import dotenv_values, find_dotenv
 
         merged: dict[str, str] = {}
-        dotenv = dotenv if dotenv is not None else Path.cwd() / ".env"
-        if dotenv.is_file():
-            merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+        path = str(dotenv) if dotenv is not None else find_dotenv(usecwd=True)  # as the notebooks' Settings do
+        if path:
+            merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
         merged.update(os.environ if environ is None else environ)
         # CI passes unset secrets as "" : treat them as absent so "auto" does not pick the tenant.
         return cls({k: v for k, v in merged.items() if v != ""})

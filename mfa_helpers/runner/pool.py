@@ -23,7 +23,7 @@ class Job:
     notebook: Path
     executed: Path
     har: Path
-    log: Path  # the kernel's and papermill's own stderr, kept off the progress bar
+    log: Path  # the kernel's and papermill's own stdout/stderr, kept off the progress bar
     env: dict[str, str]
     cell_timeout: float | None
 
@@ -48,11 +48,12 @@ def replay(job: Job) -> Outcome:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    saved_env, saved_stderr = dict(os.environ), os.dup(2)
+    saved_env, saved_fds = dict(os.environ), {fd: os.dup(fd) for fd in (1, 2)}
     os.environ.clear()
     os.environ.update(job.env)
     log = job.log.open("ab")
-    os.dup2(log.fileno(), 2)  # the kernel inherits fd 2
+    for fd in saved_fds:
+        os.dup2(log.fileno(), fd)  # the kernel inherits both
     started = time.time()
     error, in_cell = None, False
     try:
@@ -70,8 +71,9 @@ def replay(job: Job) -> Outcome:
     except Exception as exc:  # kernel death, cell timeout, unreadable notebook: all a failed notebook
         error = f"{type(exc).__name__}: {exc}"
     finally:
-        os.dup2(saved_stderr, 2)
-        os.close(saved_stderr)
+        for fd, saved in saved_fds.items():
+            os.dup2(saved, fd)
+            os.close(saved)
         log.close()
         os.environ.clear()
         os.environ.update(saved_env)
