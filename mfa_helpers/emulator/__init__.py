@@ -5,6 +5,7 @@ SQLite (":memory:" by default for tests; a file keeps enrollments across restart
 """
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from pathlib import Path
@@ -34,37 +35,49 @@ class Emulator:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._store: Store | None = None
+        self._listener: socket.socket | None = None
 
     def start(self, timeout: float = 15.0) -> "Emulator":
+        listener = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((self.host, self.port))   # bound here: a busy port fails in the caller
+        except OSError as exc:
+            listener.close()
+            raise RuntimeError(f"the emulator could not listen on {self.host}:{self.port} "
+                               f"({exc.strerror}; is the port in use? try another --port, or 0)") from None
         store = Store(self.db)
         clock = Clock()
         runtime = Runtime(self.tenant, store, clock, Signer(store), Buckets(clock))
         users.seed(runtime)
-        config = uvicorn.Config(build_app(runtime), host=self.host, port=self.port, log_level="warning",
-                                access_log=False, lifespan="off")
+        config = uvicorn.Config(build_app(runtime), log_level="warning", access_log=False, lifespan="off")
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="mfa-kit-emulator", daemon=True)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]},
+                                  name="mfa-kit-emulator", daemon=True)
         thread.start()
         deadline = time.monotonic() + timeout
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
                 server.should_exit = True
+                thread.join(timeout=5)
+                listener.close()
                 store.close()
-                raise RuntimeError(f"the emulator could not start on {self.host}:{self.port} "
-                                   "(is the port in use? try --port 0 or another port)")
+                raise RuntimeError(f"the emulator did not start on {self.host}:{self.port} within {timeout} s")
             time.sleep(0.01)
-        bound = server.servers[0].sockets[0].getsockname()
-        self.port = bound[1]
-        self.url = f"http://{self.host}:{self.port}"
+        self.port = listener.getsockname()[1]
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        self.url = f"http://{shown}:{self.port}"
         self._server, self._thread, self._store = server, thread, store
+        self._listener = listener
         return self
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
             self._thread.join(timeout=10)
+            self._listener.close()
             self._store.close()
-            self._server = self._thread = self._store = None
+            self._server = self._thread = self._store = self._listener = None
 
     def __enter__(self) -> "Emulator":
         return self.start()
