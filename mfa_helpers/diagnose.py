@@ -554,16 +554,23 @@ def _recovery_code_reused(o: Observed, ctx: _Context) -> Finding | None:
             "use that code next time.")
 
 
+def _enroll_only(required: Observed) -> str | None:
+    """The factor types an mfa_required answer offers for enrollment, when it offers no challenge."""
+    requirements = required.body.get("mfa_requirements") or {}
+    if not requirements.get("enroll") or requirements.get("challenge"):
+        return None
+    return ", ".join(t.get("type", "?") for t in requirements["enroll"])
+
+
 @_rule
 def _user_has_no_factor(o: Observed, ctx: _Context) -> Finding | None:
     """A challenge for a user whose mfa_required offered only enrollment."""
     if not o.is_error("unsupported_challenge_type"):
         return None
     required = next((x for x in reversed(ctx.before(o)) if x.is_error("mfa_required")), None)
-    requirements = (required.body.get("mfa_requirements") or {}) if required else {}
-    if not requirements.get("enroll") or requirements.get("challenge"):
+    types = _enroll_only(required) if required else None
+    if types is None:
         return None
-    types = ", ".join(t.get("type", "?") for t in requirements["enroll"])
     return _finding(
         o, "user_has_no_factor", _ADVICE["unsupported_challenge_type"],
         title="The user has no MFA factor yet: enroll, don't challenge",
@@ -586,8 +593,9 @@ def _grant_not_enabled(o: Observed, ctx: _Context) -> Finding | None:
         title="MFA grant types not enabled on the application",
         explanation=(
             f"The application (client_id {o.field('client_id') or 'in the request'}) may not use "
-            f"{o.grant_type}. The MFA API's grants (mfa-otp, mfa-oob, mfa-recovery-code) are off by "
-            f"default; the password login worked, so only the MFA step fails."),
+            f"{o.grant_type}. The MFA API's grants (mfa-otp, mfa-oob, mfa-recovery-code) are enabled "
+            f"separately from the password grant: login and enrollment can work while every MFA "
+            f"grant is refused."),
         fix="Dashboard → Applications → (this app) → Advanced Settings → Grant Types → tick MFA, "
             "save; or PATCH /api/v2/clients/{id} with the three MFA grant types in grant_types.")
 
@@ -613,12 +621,9 @@ def _insufficient_scope(o: Observed, ctx: _Context) -> Finding | None:
 @_rule
 def _enrollment_required(o: Observed, ctx: _Context) -> Finding | None:
     """Not a failure: mfa_required offering only enrollment (the app must enroll, not challenge)."""
-    if not o.is_error("mfa_required"):
+    types = _enroll_only(o) if o.is_error("mfa_required") else None
+    if types is None:
         return None
-    requirements = o.body.get("mfa_requirements") or {}
-    if not requirements.get("enroll") or requirements.get("challenge"):
-        return None
-    types = ", ".join(t.get("type", "?") for t in requirements["enroll"])
     return _finding(
         o, "enrollment_required", _ADVICE["unsupported_challenge_type"],
         title="MFA required, and the user has no factor yet",

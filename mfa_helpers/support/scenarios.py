@@ -382,7 +382,8 @@ CATALOGUE: dict[str, Scenario] = {s.name: s for s in (
         "invalid_audience", "custom_domain_audience",
         "To make `Service not enabled` go away the customer created an API called "
         "https://CUSTOM_DOMAIN/mfa. Its tokens are not MFA API tokens: the mfa-otp grant refuses one.",
-        custom_domain_api_steps, custom_domain_api_fix, needs=("fresh_user", "custom_domain_api")),
+        custom_domain_api_steps, custom_domain_api_fix,
+        needs=("fresh_user", "custom_domain", "custom_domain_api")),
     Scenario(
         "authenticator_type_typo", "authenticator_types [\"opt\"]",
         "invalid_authenticator_type", "invalid_authenticator_type",
