@@ -3,7 +3,6 @@ it records the symptom, the diagnosis and the fix, writes a case bundle, and its
 hold no secret."""
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
