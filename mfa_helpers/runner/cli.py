@@ -125,7 +125,7 @@ def _execute(plan: dict[str, Any]) -> dict[str, Any]:
             for folder in ("executed", "har", "logs"):
                 (staging / folder).mkdir()
             outcomes = replay_all(jobs, plan["jobs"])
-            nbval = _nbval_stage(plan["goldens"], kernel_env, plan["timeout"], staging)
+            nbval = _nbval_stage(plan["goldens"], kernel_env, plan["timeout"], staging, plan["jobs"])
         out.mkdir(parents=True, exist_ok=True)
         notebooks = [_collect(job, outcome, out, scrubber) for job, outcome in zip(jobs, outcomes)]
     if nbval.log:
@@ -155,12 +155,13 @@ def _kernel_environment(env: Environment, target: str) -> Iterator[tuple[dict[st
         yield {**base, **blanked, "MFA_KIT_EMULATOR_URL": url}, demo_secrets(url)
 
 
-def _nbval_stage(goldens: GoldenSet, kernel_env: dict[str, str], timeout: float, staging: Path) -> NbvalResult:
+def _nbval_stage(goldens: GoldenSet, kernel_env: dict[str, str], timeout: float, staging: Path,
+                 jobs: int) -> NbvalResult:
     if goldens.skip_reason:
         print(f"mfa-kit verify: nbval skipped: {goldens.skip_reason}", file=sys.stderr)
         return skipped(goldens.skip_reason)
-    print(f"mfa-kit verify: nbval on {len(goldens.notebooks)} golden notebook(s)", file=sys.stderr)
-    return check_goldens(goldens, kernel_env, timeout, staging)
+    print(f"mfa-kit verify: nbval on {len(goldens.notebooks)} golden notebook(s), {jobs} at a time", file=sys.stderr)
+    return check_goldens(goldens, kernel_env, timeout, staging, jobs)
 
 
 def _collect(job: Job, outcome: Outcome, out: Path, scrubber: Scrubber) -> dict[str, Any]:

@@ -1,11 +1,13 @@
 """The nbval stage: the golden executed notebooks re-run on the same target, outputs compared
-through the sanitizer file. Driven as `python -m pytest --nbval` in a subprocess so the kernels get
-the run's environment and the kit's own test configuration stays out of the way."""
+through the sanitizer file. Driven as `python -m pytest --nbval` in subprocesses (one per golden,
+several at once) so the kernels get the run's environment and the kit's own test configuration
+stays out of the way."""
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,27 +45,37 @@ def skipped(reason: str) -> NbvalResult:
     return NbvalResult("skipped", reason)
 
 
-def check_goldens(goldens: GoldenSet, env: dict[str, str], cell_timeout: float | None, workdir: Path) -> NbvalResult:
-    """Run nbval over `goldens` with `env`; `workdir` (outside the run folder) receives its raw JUnit."""
+def check_goldens(goldens: GoldenSet, env: dict[str, str], cell_timeout: float | None, workdir: Path,
+                  jobs: int = 1) -> NbvalResult:
+    """Run nbval over `goldens` with `env`, `jobs` golden notebooks at a time (one pytest each);
+    `workdir` (outside the run folder) receives their raw JUnit files."""
     if goldens.skip_reason:
         return skipped(goldens.skip_reason)
-    junit = workdir / "nbval-junit.xml"
-    command = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-q", "-p", "no:cacheprovider",
-               f"--confcutdir={goldens.notebooks[0].parent}", f"--junitxml={junit}"]
-    if goldens.sanitize:
-        command.append(f"--nbval-sanitize-with={goldens.sanitize}")
-    if cell_timeout:
-        command.append(f"--nbval-cell-timeout={cell_timeout:g}")
-    command += [str(p) for p in goldens.notebooks]
-    proc = subprocess.run(command, env=env, cwd=goldens.notebooks[0].parent, capture_output=True, text=True)
-    log = _plain(f"$ {' '.join(command)}\n\n{proc.stdout}\n{proc.stderr}")
-    cases = _cases(junit)
-    if proc.returncode == 0:
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        checks = list(pool.map(lambda nb: _check_one(nb, goldens.sanitize, env, cell_timeout, workdir), goldens.notebooks))
+    cases = [case for _, case_list, _ in checks for case in case_list]
+    log = "\n\n".join(text for _, _, text in checks)
+    broken = [code for code, _, _ in checks if code not in (0, 1)]
+    if not broken and all(code == 0 for code, _, _ in checks):
         return NbvalResult("passed", "", cases, log)
     reason = f"{sum(c.failure is not None for c in cases)} of {len(cases)} golden cells differ or fail"
-    if proc.returncode not in (0, 1):
-        reason = f"nbval could not run (pytest exit {proc.returncode}): see nbval.log"
+    if broken:
+        reason = f"nbval could not run (pytest exit {broken[0]}): see nbval.log"
     return NbvalResult("failed", reason, cases, log)
+
+
+def _check_one(notebook: Path, sanitize: Path | None, env: dict[str, str], cell_timeout: float | None,
+               workdir: Path) -> tuple[int, list[NbvalCase], str]:
+    junit = workdir / f"nbval-{notebook.stem}.xml"
+    command = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-q", "-p", "no:cacheprovider",
+               f"--confcutdir={notebook.parent}", f"--junitxml={junit}"]
+    if sanitize:
+        command.append(f"--nbval-sanitize-with={sanitize}")
+    if cell_timeout:
+        command.append(f"--nbval-cell-timeout={cell_timeout:g}")
+    command.append(str(notebook))
+    proc = subprocess.run(command, env=env, cwd=notebook.parent, capture_output=True, text=True)
+    return proc.returncode, _cases(junit), _plain(f"$ {' '.join(command)}\n\n{proc.stdout}\n{proc.stderr}")
 
 
 def _plain(text: str) -> str:
