@@ -80,6 +80,8 @@ def test_refresh_token_grant(wire, fresh_user):
     refreshed = wire.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
     assert refreshed.status_code == 200
     assert set(refreshed.json()) == {"access_token", "id_token", "scope", "expires_in", "token_type"}
+    claims = jwt.decode(refreshed.json()["id_token"], options={"verify_signature": False})
+    assert claims["amr"] == ["mfa"]   # the login it continues did MFA
     assert error_of(wire.token(grant_type="refresh_token", refresh_token="nope"), "invalid_refresh_token")
 
 

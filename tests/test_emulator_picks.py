@@ -49,9 +49,11 @@ def test_policy_never_issues_tokens_without_mfa(tmp_path):
     tenant.write_text(DEMO_TENANT.read_text().replace("policy: always", "policy: never"))
     with Emulator(tenant=tenant) as emu:
         wire = Wire(emu)
-        response = wire.login(wire.post("/emulator/users", json={}).json())
+        response = wire.login(wire.post("/emulator/users", json={}).json(), scope="openid offline_access")
         assert response.status_code == 200 and "amr" not in jwt.decode(
             response.json()["id_token"], options={"verify_signature": False})
+        refreshed = wire.token(grant_type="refresh_token", refresh_token=response.json()["refresh_token"])
+        assert "amr" not in jwt.decode(refreshed.json()["id_token"], options={"verify_signature": False})
 
 
 def test_reuse_and_lockout_rules(wire, fresh_user, control):
@@ -194,8 +196,11 @@ def test_masking_and_list_fields(wire, fresh_user, control):
 
 def test_input_validation_picks(wire, fresh_user, tmp_path):
     """Picks: phone numbers must be E.164, emails look like emails, a factor the tenant does not
-    enable is refused, an unknown realm is named, a missing client_id is a missing parameter."""
+    enable is refused, a missing client_id is a missing parameter; list fields may also come as one
+    space-separated string, and only the first authenticator type / channel is enrolled."""
     mfa_token = wire.mfa_token(fresh_user)
+    lenient = wire.associate(mfa_token, authenticator_types="otp oob", oob_channels="sms")
+    assert lenient.status_code == 200 and lenient.json()["authenticator_type"] == "otp"
     assert error_of(wire.associate(mfa_token, authenticator_types=["oob"], oob_channels=["sms"],
                                    phone_number="555-1234"), "invalid_phone_number")
     assert error_of(wire.associate(mfa_token, authenticator_types=["oob"], oob_channels=["email"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,17 @@ def test_cli_bad_tenant_exits_2_naming_the_file(tmp_path):
                               "--db", ":memory:"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert process.returncode == 2
     assert str(bad) in process.stderr and "`domain`" in process.stderr
+
+
+def test_a_state_file_from_an_older_emulator_gains_new_columns(tmp_path):
+    db = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(db)
+    old.execute("CREATE TABLE refresh_tokens (digest TEXT PRIMARY KEY, user_id TEXT, client_id TEXT, "
+                "audience TEXT, scope TEXT)")
+    old.commit()
+    old.close()
+    with Emulator(db=db) as emu:
+        wire = Wire(emu)
+        tokens = wire.enroll_otp(wire.post("/emulator/users", json={}).json(),
+                                 scope="openid offline_access")["tokens"]
+        assert wire.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"]).status_code == 200

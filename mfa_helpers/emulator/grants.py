@@ -106,8 +106,8 @@ def _refresh(rt: Runtime, call: Call, client: Client) -> dict:
     row = rt.store.one("refresh_tokens", digest=ids.digest(value))
     if row is None or row["client_id"] != client.client_id or not users.by_id(rt, row["user_id"]):
         raise ApiError("invalid_refresh_token")
-    return issue(rt, call, client, row["user_id"], row["audience"], row["scope"], mfa_done=True,
-                 new_refresh=False)
+    return issue(rt, call, client, row["user_id"], row["audience"], row["scope"],
+                 mfa_done=bool(row["mfa"]), new_refresh=False)
 
 
 def _authorization_code(rt: Runtime, call: Call, client: Client) -> dict:
@@ -182,7 +182,7 @@ def issue(rt: Runtime, call: Call, client: Client, user_id: str, audience: str, 
     if new_refresh and "offline_access" in scopes and protocol.GRANT_REFRESH_TOKEN in client.grant_types:
         refresh = ids.opaque(32)
         rt.store.insert("refresh_tokens", digest=ids.digest(refresh), user_id=user_id,
-                        client_id=client.client_id, audience=audience, scope=scope)
+                        client_id=client.client_id, audience=audience, scope=scope, mfa=int(mfa_done))
         answer["refresh_token"] = refresh
     if scope:
         answer["scope"] = scope

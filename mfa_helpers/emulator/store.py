@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS mfa_tokens (digest TEXT PRIMARY KEY, user_id TEXT, cl
 CREATE TABLE IF NOT EXISTS oob_codes (digest TEXT PRIMARY KEY, context TEXT, user_id TEXT,
     authenticator_id TEXT, binding_code TEXT, tx TEXT, state TEXT, expires_at REAL);
 CREATE TABLE IF NOT EXISTS refresh_tokens (digest TEXT PRIMARY KEY, user_id TEXT, client_id TEXT,
-    audience TEXT, scope TEXT);
+    audience TEXT, scope TEXT, mfa INTEGER);
 CREATE TABLE IF NOT EXISTS auth_codes (digest TEXT PRIMARY KEY, user_id TEXT, client_id TEXT,
     redirect_uri TEXT, challenge TEXT, audience TEXT, scope TEXT, nonce TEXT, mfa INTEGER,
     expires_at REAL, used INTEGER DEFAULT 0);
@@ -45,6 +45,21 @@ class Store:
         self._lock = threading.RLock()
         with self._lock:
             self._db.executescript(SCHEMA)
+            if self.persistent:
+                self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A state file from an older emulator gains the columns added since (all nullable)."""
+        fresh = sqlite3.connect(":memory:")
+        fresh.executescript(SCHEMA)
+        for (table,) in fresh.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            if table.startswith("sqlite_"):
+                continue
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for _, column, kind, *_ in fresh.execute(f"PRAGMA table_info({table})"):
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        fresh.close()
 
     def close(self) -> None:
         with self._lock:
