@@ -11,7 +11,6 @@ import re
 from typing import Any, Callable, Mapping, Sequence
 
 import ipywidgets as w
-from IPython.display import display
 
 from mfa_helpers.walkthrough import Outcome, Walkthrough, answer_kind, challengeable
 
@@ -47,13 +46,17 @@ def code_entry(wt: Walkthrough, label: str, submit: Callable[[str], Outcome]) ->
 
     def on_confirm(_: Any) -> None:
         code = clean_code(text.value)
-        result.clear_output()
-        with result:
-            display(submit(code) if code else "Type the 6 digits first.")
+        show_in_place(result, submit(code) if code else "Type the 6 digits first.")
 
     text.observe(on_type, names="value")
     button.on_click(on_confirm)
     return w.VBox([w.HBox([text, button]), result])
+
+
+def show_in_place(area: w.Output, value: Any) -> None:
+    """Replace what an Output area shows (works from a callback, with or without a live kernel)."""
+    area.outputs = ()
+    area.append_display_data(value)
 
 
 def picker_options(authenticators: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
@@ -94,9 +97,7 @@ def push_buttons(wt: Walkthrough) -> w.VBox | None:
     result = w.Output()
 
     def answer(approved: bool) -> None:
-        result.clear_output()
-        with result:
-            display(wt.answer_push(approve=approved))
+        show_in_place(result, wt.answer_push(approve=approved))
 
     approve.on_click(lambda _: answer(True))
     reject.on_click(lambda _: answer(False))

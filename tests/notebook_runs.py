@@ -8,6 +8,7 @@ MFA_KIT_EMULATOR_URL, MFA_KIT_HAR_PATH, and every AUTH0_* variable blanked so th
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from mfa_helpers import redact
 from mfa_helpers.settings import ENV
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,3 +69,20 @@ def run_headless(names: list[str], out_dir: Path, emulator_url: str, workers: in
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         runs = pool.map(lambda name: run_one(name, out_dir, emulator_url), names)
         return {run.name: run for run in runs}
+
+
+# What a leaked secret looks like in a notebook, a HAR or a golden (redacted forms never match).
+SECRET_SHAPES = [
+    redact.JWT_RE,                                    # a whole JWT, signature included
+    redact.SEALED_RE,                                 # an mfa_token / oob_code
+    re.compile(r"otpauth://[^\"'\s]*secret="),        # an otpauth URI with its TOTP seed
+    re.compile(r"(?<![A-Za-z0-9])[A-Z2-7]{32}(?![A-Za-z0-9])"),  # a base32 TOTP seed
+    re.compile(r"(?<![A-Za-z0-9_|])[A-Z0-9]{24}(?![A-Za-z0-9])"),  # a recovery code
+    re.compile(r"-secret-local-emulator-only"),       # the demo clients' secrets
+    re.compile(r"\bPw-[A-Za-z0-9_-]{8,}"),             # the emulator's fresh-user passwords
+]
+
+
+def leaks(text: str) -> list[str]:
+    """Every substring of `text` shaped like a secret."""
+    return [m.group(0) for shape in SECRET_SHAPES for m in shape.finditer(text)]

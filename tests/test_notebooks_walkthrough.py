@@ -1,0 +1,245 @@
+"""The notebooks' logic (mfa_helpers.walkthrough and .widgets), against a real emulator over HTTP."""
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from mfa_helpers import walkthrough as wk
+from mfa_helpers import widgets
+from mfa_helpers.emulator import Emulator
+from mfa_helpers.errors import KitError
+from mfa_helpers.settings import ENV
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """What the walkthrough displayed (instead of a notebook's outputs)."""
+    items = []
+    monkeypatch.setattr(wk, "display", lambda *objs, **kw: items.extend(objs))
+    return items
+
+
+@pytest.fixture
+def connect(emulator, monkeypatch, shown):
+    for var in ENV.values():
+        if var.startswith("AUTH0_"):
+            monkeypatch.setenv(var, "")
+    monkeypatch.setenv("MFA_KIT_EMULATOR_URL", emulator.url)
+    return lambda headless=True: wk.connect("99_test", headless)
+
+
+# -- pure helpers --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, env, expected", [
+    ("auto", {}, False), ("auto", {"MFA_KIT_HEADLESS": "1"}, True), ("auto", {"MFA_KIT_HEADLESS": "0"}, False),
+    ("auto", {"CI": "true"}, True), ("auto", {"CI": "false"}, False), ("auto", {"CI": ""}, False),
+    ("true", {}, True), ("False", {"CI": "1"}, False), (True, {}, True), ("1", {}, True), ("no", {}, False),
+])
+def test_resolve_headless(value, env, expected):
+    assert wk.resolve_headless(value, env) is expected
+
+
+def test_resolve_headless_rejects_what_it_does_not_understand():
+    with pytest.raises(KitError, match="headless='maybe'"):
+        wk.resolve_headless("maybe", {})
+
+
+FACTORS = [
+    {"id": "totp|dev_AAAAAAAAAAAAAAAA", "authenticator_type": "otp", "active": True},
+    {"id": "recovery-code|dev_BBBBBBBBBBBBBBBB", "authenticator_type": "recovery-code", "active": True},
+    {"id": "sms|dev_CCCCCCCCCCCCCCCC", "authenticator_type": "oob", "oob_channel": "sms", "active": True},
+    {"id": "push|dev_DDDDDDDDDDDDDDDD", "authenticator_type": "oob", "oob_channel": "auth0", "active": False},
+]
+
+
+def test_factor_summary_keeps_stable_fields_sorted():
+    assert wk.factor_summary(FACTORS) == [
+        {"kind": "push", "authenticator_type": "oob", "oob_channel": "auth0", "active": False},
+        {"kind": "recovery-code", "authenticator_type": "recovery-code", "oob_channel": None, "active": True},
+        {"kind": "sms", "authenticator_type": "oob", "oob_channel": "sms", "active": True},
+        {"kind": "totp", "authenticator_type": "otp", "oob_channel": None, "active": True}]
+
+
+def test_challengeable_skips_inactive_and_recovery_code_and_puts_the_preferred_kind_first():
+    assert wk.challengeable(FACTORS) == ["totp|dev_AAAAAAAAAAAAAAAA", "sms|dev_CCCCCCCCCCCCCCCC"]
+    assert wk.challengeable(FACTORS, "sms") == ["sms|dev_CCCCCCCCCCCCCCCC", "totp|dev_AAAAAAAAAAAAAAAA"]
+
+
+def test_requirements_are_matched_to_active_authenticators():
+    requirements = {"challenge": [{"type": "phone"}, {"type": "otp"}, {"type": "push-notification"}]}
+    assert wk.requirement_types(requirements) == {"challenge": ["phone", "otp", "push-notification"]}
+    assert wk.requirement_types(None) == {}
+    matches = wk.match_requirements(requirements, FACTORS)
+    assert matches == {"phone": ["sms|dev_CCCCCCCCCCCCCCCC"], "otp": ["totp|dev_AAAAAAAAAAAAAAAA"],
+                       "push-notification": []}
+    assert wk.match_counts(matches) == {"phone": 1, "otp": 1, "push-notification": 0}
+
+
+def test_answer_kind_of_enrollments_and_challenges():
+    assert wk.answer_kind({"authenticator_type": "otp", "secret": "X"}) == "otp"
+    assert wk.answer_kind({"challenge_type": "otp"}) == "otp"
+    assert wk.answer_kind({"oob_code": "x", "binding_method": "prompt"}) == "code"
+    assert wk.answer_kind({"authenticator_type": "oob", "oob_channel": "auth0", "oob_code": "x"}) == "push"
+
+
+def test_response_summary_keeps_no_secret():
+    enrollment = {"authenticator_type": "otp", "secret": "S" * 32, "barcode_uri": "otpauth://totp/x?secret=S",
+                  "recovery_codes": ["R" * 24]}
+    summary = wk.response_summary(enrollment)
+    assert summary == {"fields": ["authenticator_type", "barcode_uri", "recovery_codes", "secret"],
+                       "authenticator_type": "otp", "secret_length": 32, "barcode_uri_scheme": "otpauth",
+                       "recovery_codes": 1}
+    assert "S" * 32 not in str(summary) and "R" * 24 not in str(summary)
+
+
+def test_token_summary_of_an_opaque_token_has_no_audience():
+    tokens = {"access_token": "opaque", "token_type": "Bearer", "expires_in": 60, "scope": "b a"}
+    assert wk.token_summary(tokens) == {"fields": ["access_token", "expires_in", "scope", "token_type"],
+                                        "token_type": "Bearer", "expires_in": 60, "audiences": [],
+                                        "scope": ["a", "b"]}
+
+
+def test_results_reads_recorded_outputs_back_later_keys_win():
+    def result(key, value):
+        return new_output("display_data", data={wk.RESULT_MIME: {"notebook": "n", "key": key, "value": value},
+                                                "text/plain": "x"})
+    nb = new_notebook(cells=[new_code_cell("a", outputs=[result("a", 1), new_output("stream", text="hi")]),
+                             new_code_cell("b", outputs=[result("b", [1]), result("a", 2)])])
+    assert wk.results(nb) == {"a": 2, "b": [1]}
+    assert wk.results(nbformat.from_dict(nb)) == {"a": 2, "b": [1]}
+
+
+# -- a walkthrough against the emulator -----------------------------------------------------------
+
+def test_connect_gives_each_run_a_fresh_user_and_records_as_the_result_mime(connect, shown):
+    first, second = connect(), connect()
+    assert first.username != second.username and first.client.settings.target == "emulator"
+    first.record("status", 200)
+    payload = shown[-1]
+    assert payload[wk.RESULT_MIME] == {"notebook": "99_test", "key": "status", "value": 200}
+    assert payload["text/plain"] == "status = 200"
+    assert first.recorded == {"status": 200}
+
+
+def test_record_refuses_a_secret(connect):
+    run = connect()
+    with pytest.raises(KitError, match="Refusing to record 'secret'"):
+        run.record("secret", {"nested": run.client.settings.client_secret})
+    mfa = run.mfa_required()
+    with pytest.raises(KitError):
+        run.record("token", mfa.mfa_token)
+
+
+def test_expect_error_keeps_the_auth0_error_and_fails_when_the_call_succeeds(connect):
+    run = connect()
+    wrong = run.expect_error("wrong", run.client.login, run.username, "nope")
+    assert (wrong.ok, wrong.status, wrong.error.error) == (False, 403, "invalid_grant")
+    assert wrong.summary()["error_description"] == "Wrong email or password."
+    with pytest.raises(KitError, match="should have failed"):
+        run.expect_error("discovery", run.client.openid_configuration)
+
+
+def test_headless_otp_enrollment_then_challenge_and_cleanup(connect):
+    run = connect()
+    mfa = run.mfa_required()
+    enrollment = run.enroll("otp", mfa.mfa_token)
+    confirmed = run.answer("enroll", mfa.mfa_token, enrollment)
+    assert confirmed.ok and confirmed.status == 200 and run.access_token
+    assert run.recovery_code and len(run.recovery_code) == 24
+    assert wk.factor_summary(run.authenticators())[1] == {"kind": "totp", "authenticator_type": "otp",
+                                                          "oob_channel": None, "active": True}
+    run.finish()
+    assert run.recorded["cleanup"] == {"deleted": ["totp", "recovery-code"], "left_untouched": 0}
+    assert run.authenticators() == []
+
+
+def test_cleanup_never_touches_the_baseline(connect):
+    run = connect()
+    run.baseline = {a["id"] for a in run.prepare_factors("sms")}  # as if the user had them before
+    run.enroll("email")
+    deleted, kept = run.cleanup()
+    assert deleted == ["email"] and kept == 2  # the sms factor and its recovery code stay
+    assert {wk.kind_of(a) for a in run.authenticators()} == {"sms", "recovery-code"}
+
+
+def test_outbox_messages_are_this_runs_own(connect):
+    mine, other = connect(), connect()
+    mine.prepare_factors("sms")
+    other.prepare_factors("email")
+    assert mine.latest_message()["channel"] == "sms" and other.latest_message()["channel"] == "email"
+    assert mine.latest_message("email") is None
+
+
+def test_interactive_steps_read_what_the_widget_stored(connect):
+    run = connect(headless=False)
+    mfa = run.mfa_required()
+    enrollment = run.enroll("otp", mfa.mfa_token)
+    with pytest.raises(wk.StepPending, match="'enroll' has no result yet"):
+        run.answer("enroll", mfa.mfa_token, enrollment)
+    box = widgets.answer_entry(run, "enroll", mfa.mfa_token, enrollment)
+    text, button = box.children[0].children
+    text.value = "12345"
+    assert button.disabled
+    text.value = run._otp.code()
+    assert not button.disabled
+    button.click()
+    stored = run.answer("enroll", mfa.mfa_token, enrollment)
+    assert stored.ok and stored.status == 200
+    assert len(box.children[1].outputs) == 1  # the outcome, shown in place
+
+
+def test_a_wrong_typed_code_is_shown_as_the_auth0_error(connect):
+    run = connect(headless=False)
+    mfa = run.mfa_required()
+    enrollment = run.enroll("otp", mfa.mfa_token)
+    outcome = run.submit_code("enroll", mfa.mfa_token, enrollment, "000000" if run._otp.code() != "000000" else "111111")
+    assert outcome.summary() == {"status": 403, "error": "invalid_grant", "error_description": "Invalid otp_code."}
+    assert run.answer("enroll", mfa.mfa_token, enrollment) is outcome
+
+
+def test_picker_stores_the_choice_and_push_buttons_approve(connect):
+    run = connect(headless=False)
+    factors = run.prepare_factors("sms", "push")
+    picker = widgets.authenticator_picker(run, "pick", factors)
+    assert [label.split(" ")[0] for label, _ in picker.options] == ["sms", "auth0"]
+    assert run.choose("pick", []) == picker.options[0][1]
+    picker.value = picker.options[1][1]
+    assert run.choose("pick", []).startswith("push|")
+    mfa = run.mfa_required()
+    push = run.challenge(mfa.mfa_token, run.choose("pick", []))
+    approve, _ = widgets.push_buttons(run).children[0].children
+    approve.click()
+    assert run.answer("push", mfa.mfa_token, push).status == 200
+
+
+def test_widgets_are_no_ops_headless(connect):
+    run = connect(headless=True)
+    assert widgets.answer_entry(run, "s", "t", {"challenge_type": "otp"}) is None
+    assert widgets.authenticator_picker(run, "p", FACTORS) is None
+    assert widgets.push_buttons(run) is None
+
+
+@pytest.mark.parametrize("typed, code", [("123456", "123456"), (" 123 456 ", "123456"), ("12345", None),
+                                         ("1234567", None), ("12a456", None), ("", None)])
+def test_clean_code(typed, code):
+    assert widgets.clean_code(typed) == code
+
+
+def test_custom_domain_pitfalls_and_the_authorize_fix(connect):
+    run = connect()
+    custom = run.custom_domain_client()
+    assert custom.session is run.client.session and custom.domain == "login.mfa-kit-demo.example"
+    assert wk.custom_domain_audience(custom) == "https://login.mfa-kit-demo.example/mfa/"
+    lookalike = run.lookalike_token(custom)
+    assert run.expect_error("lookalike", custom.confirm_otp, lookalike, "000000").error.is_("invalid_audience")
+    assert run.access_token is None  # a token for another API is never taken for an MFA API token
+    tokens = run.authorize(custom)
+    assert run.access_token == tokens["access_token"]
+    assert wk.token_summary(tokens)["audiences"][0] == custom.mfa_audience
