@@ -141,23 +141,15 @@ def _via_custom_domain(client: MfaClient) -> MfaClient:
     """The same application and user, with every request sent to the tenant's custom domain."""
     if not client.settings.custom_domain:
         raise ScenarioUnavailable("custom_domain_audience", client.settings.target, ["custom_domain"])
-    return _sharing_session(MfaClient(client.settings.with_(use_custom_domain=True)), client)
+    return MfaClient(client.settings.with_(use_custom_domain=True), session=client.session)
 
 
 def _without_mfa_grants(client: MfaClient) -> MfaClient:
     """The same user through the tenant's application that lacks the MFA grant types."""
     apps = client.emulator.tenant()["clients"]
     app = next(a for a in apps if a["client_secret"] and not set(protocol.MFA_GRANTS) & set(a["grant_types"]))
-    return _sharing_session(MfaClient(client.settings.with_(client_id=app["client_id"], client_secret=None)),
-                            client)
-
-
-def _sharing_session(other: MfaClient, client: MfaClient) -> MfaClient:
-    """`other` recording into `client`'s session, so one session (and one HAR) tells the story.
-    (Assigned, not passed: MfaClient(session=...) swaps an empty Session, which is falsy, for a new one.)"""
-    client.session.add_secrets(*other.settings.secrets())
-    other.session = client.session
-    return other
+    return MfaClient(client.settings.with_(client_id=app["client_id"], client_secret=None),
+                     session=client.session)
 
 
 def _custom_domain_mfa(client: MfaClient) -> str:
