@@ -18,7 +18,7 @@ from mfa_helpers.support.har import read_har
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("har", metavar="FILE.har", help="the HAR file to explain")
     parser.add_argument("--domain", metavar="TENANT.REGION.auth0.com",
-                        help="the tenant's canonical domain (guessed from the HAR's *.auth0.com hosts)")
+                        help="the tenant's canonical domain (guessed from *.auth0.com hosts and audiences in the HAR)")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
     parser.add_argument("--all", action="store_true",
                         help="also show informational findings (e.g. mfa_required asking to enroll)")
