@@ -66,8 +66,7 @@ def emulator_for_lab(port: int) -> Iterator[str]:
     if port and EmulatorControl(existing).health():
         yield existing
         return
-    Path(DEFAULT_DB).parent.mkdir(parents=True, exist_ok=True)  # enrollments survive a lab restart
-    with running_emulator(port=port, db=DEFAULT_DB) as url:
+    with running_emulator(port=port, db=DEFAULT_DB) as url:  # a file: enrollments survive a lab restart
         yield url
 
 
