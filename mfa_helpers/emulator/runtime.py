@@ -33,8 +33,7 @@ class Call:
 
     fields: dict[str, Any]
     headers: Headers
-    base_url: str                       # how the request reached us, no trailing slash
-    host: str                           # Host header without the port
+    base_url: str       # how the request reached us (its Host header), no trailing slash
     query: dict[str, str] = field(default_factory=dict)
     path_params: dict[str, str] = field(default_factory=dict)
 
@@ -42,10 +41,9 @@ class Call:
     async def read(cls, request: Request) -> "Call":
         raw = await request.body()
         fields = _parse_body(raw, request.headers.get("content-type", ""))
-        host = request.headers.get("host", "").rsplit(":", 1)[0] if request.headers.get("host") else ""
         return cls(fields={k: v for k, v in fields.items() if v is not None and v != ""},
                    headers=request.headers, base_url=str(request.base_url).rstrip("/"),
-                   host=host.lower(), query=dict(request.query_params),
+                   query=dict(request.query_params),
                    path_params=dict(request.path_params))
 
     def text(self, name: str, *, required: bool = False) -> str | None:
