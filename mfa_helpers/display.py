@@ -123,7 +123,7 @@ def _live_panel_class():
     return LiveQrPanel
 
 
-def show_qr(barcode_uri: str, *, keep: bool = False):
+def show_qr(barcode_uri: str, *, keep: bool = False) -> Any:
     """Render the enrollment QR code and manual-entry key.
 
     By default only in live display: a button reveals it and running any other cell hides it
