@@ -7,6 +7,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+GOLDEN_ROW = "golden check (nbval)"
+
 
 def render_report(summary: dict[str, Any], history: list[dict[str, Any]]) -> str:
     """The HTML page for `summary`, with `history` (oldest first, this run included) below it."""
@@ -18,12 +20,14 @@ def render_report(summary: dict[str, Any], history: list[dict[str, Any]]) -> str
 
 
 def history_table(history: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
-    """Run ids (columns) and one row per notebook ever seen: its status in each run, or None."""
+    """Run ids (columns) and one row per notebook ever seen (its status in each run, or None),
+    then one for the golden check."""
     names = sorted({name for entry in history for name in entry["notebooks"]})
     rows = [
         {"name": name, "statuses": [entry["notebooks"].get(name, {}).get("status") for entry in history]}
         for name in names
     ]
+    rows.append({"name": GOLDEN_ROW, "statuses": [entry.get("nbval") for entry in history]})
     return [entry["run"] for entry in history], rows
 
 
@@ -39,7 +43,7 @@ def duration_plot(history: list[dict[str, Any]]) -> str | None:
     figure = Figure(figsize=(9, 3.6), dpi=100)
     axes = figure.subplots()
     _, rows = history_table(history)
-    for row in rows:
+    for row in rows[:-1]:  # the notebooks; the golden check has no duration of its own
         points = [(i, e["notebooks"][row["name"]]) for i, e in enumerate(history) if row["name"] in e["notebooks"]]
         (line,) = axes.plot([i for i, _ in points], [nb["duration"] for _, nb in points], marker="o", label=row["name"])
         failed = [(i, nb["duration"]) for i, nb in points if nb["status"] != "passed"]
