@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -71,12 +72,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"{nb['status'].upper():6} {nb['name']}  {nb['duration']:.1f}s{detail}")
     print(f"nbval  {summary['nbval']['status']}{': ' + summary['nbval']['reason'] if summary['nbval']['reason'] else ''}")
     print(f"{summary['counts']['passed']} passed, {summary['counts']['failed']} failed in {summary['duration']:.1f}s")
-    print(f"report: {plan['out'] / 'report.html'}")
+    print(f"report: {plan.out / 'report.html'}")
     return summary["exit_code"]
 
 
-def _plan(args: argparse.Namespace) -> dict[str, Any]:
-    """Everything checked before anything starts, so a configuration error leaves nothing behind."""
+@dataclass(frozen=True)
+class Plan:
+    """A run, fully checked before anything starts, so a configuration error leaves nothing behind."""
+
+    env: Environment
+    target: str
+    notebooks: list[Path]
+    goldens: GoldenSet
+    started: datetime
+    out: Path
+    history: Path
+    jobs: int
+    cell_timeout: float
+
+
+def _plan(args: argparse.Namespace) -> Plan:
     env = Environment.load()
     target = resolve_target(args.target, env)
     notebooks = select_notebooks(args.notebooks_dir, args.notebooks)
@@ -91,11 +106,8 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
     if target == "tenant" and args.jobs and args.jobs > 1:
         print("mfa-kit verify: warning: notebooks share the tenant's test user; --jobs > 1 may make them collide",
               file=sys.stderr)
-    return {
-        "env": env, "target": target, "notebooks": notebooks, "goldens": goldens, "started": started,
-        "out": out, "history": args.history or out.parent / history.HISTORY_FILE,
-        "jobs": args.jobs or default_jobs(target, len(notebooks)), "timeout": args.timeout,
-    }
+    return Plan(env, target, notebooks, goldens, started, out, args.history or out.parent / history.HISTORY_FILE,
+                args.jobs or default_jobs(target, len(notebooks)), args.timeout)
 
 
 def _fresh_run_dir(parent: Path, started: datetime) -> Path:
@@ -107,35 +119,27 @@ def _fresh_run_dir(parent: Path, started: datetime) -> Path:
     return candidate
 
 
-def _execute(plan: dict[str, Any]) -> dict[str, Any]:
-    env, target, out = plan["env"], plan["target"], plan["out"]
+def _execute(plan: Plan) -> dict[str, Any]:
     began = time.time()
     with tempfile.TemporaryDirectory(prefix="mfa-kit-verify-") as staging_dir:
         staging = Path(staging_dir)
-        with _kernel_environment(env, target) as (kernel_env, target_secrets):
-            scrubber = Scrubber(env.secrets() + target_secrets)
-            print(f"mfa-kit verify: {len(plan['notebooks'])} notebook(s) on the {target}"
-                  f"{' at ' + kernel_env['MFA_KIT_EMULATOR_URL'] if target == 'emulator' else ''}"
-                  f", {plan['jobs']} at a time", file=sys.stderr)
-            jobs = [
-                Job(nb, staging / "executed" / nb.name, staging / "har" / f"{nb.stem}.har", staging / "logs" / f"{nb.stem}.log",
-                    {**kernel_env, "MFA_KIT_HAR_PATH": str(staging / "har" / f"{nb.stem}.har")}, plan["timeout"])
-                for nb in plan["notebooks"]
-            ]
-            for folder in ("executed", "har", "logs"):
-                (staging / folder).mkdir()
-            outcomes = replay_all(jobs, plan["jobs"])
-            nbval = _nbval_stage(plan["goldens"], kernel_env, plan["timeout"], staging, plan["jobs"])
-        out.mkdir(parents=True, exist_ok=True)
-        notebooks = [_collect(job, outcome, out, scrubber) for job, outcome in zip(jobs, outcomes)]
+        with _kernel_environment(plan.env, plan.target) as (kernel_env, target_secrets):
+            scrubber = Scrubber(plan.env.secrets() + target_secrets)
+            where = f" at {kernel_env['MFA_KIT_EMULATOR_URL']}" if plan.target == "emulator" else ""
+            print(f"mfa-kit verify: {len(plan.notebooks)} notebook(s) on the {plan.target}{where}, "
+                  f"{plan.jobs} at a time", file=sys.stderr)
+            jobs = [Job.staged(nb, staging, kernel_env, plan.cell_timeout) for nb in plan.notebooks]
+            outcomes = replay_all(jobs, plan.jobs)
+            nbval = _nbval_stage(plan, kernel_env, staging)
+        plan.out.mkdir(parents=True, exist_ok=True)
+        notebooks = [_collect(job, outcome, plan.out, scrubber) for job, outcome in zip(jobs, outcomes)]
     if nbval.log:
-        scrubber.write_text(out / "nbval.log", nbval.log)
-    summary = _summary(plan, notebooks, nbval, began)
-    summary = scrubber.tree(summary)
-    scrubber.write_json(out / "summary.json", summary)
-    scrubber.write_text(out / "junit.xml", junit_xml(summary))
-    history.append(plan["history"], history.entry_for(summary))
-    scrubber.write_text(out / "report.html", render_report(summary, history.load(plan["history"])))
+        scrubber.write_text(plan.out / "nbval.log", nbval.log)
+    summary = scrubber.tree(_summary(plan, notebooks, nbval, began))
+    scrubber.write_json(plan.out / "summary.json", summary)
+    scrubber.write_text(plan.out / "junit.xml", junit_xml(summary))
+    history.append(plan.history, history.entry_for(summary))
+    scrubber.write_text(plan.out / "report.html", render_report(summary, history.load(plan.history)))
     return summary
 
 
@@ -155,13 +159,14 @@ def _kernel_environment(env: Environment, target: str) -> Iterator[tuple[dict[st
         yield {**base, **blanked, "MFA_KIT_EMULATOR_URL": url}, demo_secrets(url)
 
 
-def _nbval_stage(goldens: GoldenSet, kernel_env: dict[str, str], timeout: float, staging: Path,
-                 jobs: int) -> NbvalResult:
+def _nbval_stage(plan: Plan, kernel_env: dict[str, str], staging: Path) -> NbvalResult:
+    goldens = plan.goldens
     if goldens.skip_reason:
         print(f"mfa-kit verify: nbval skipped: {goldens.skip_reason}", file=sys.stderr)
         return skipped(goldens.skip_reason)
-    print(f"mfa-kit verify: nbval on {len(goldens.notebooks)} golden notebook(s), {jobs} at a time", file=sys.stderr)
-    return check_goldens(goldens, kernel_env, timeout, staging, jobs)
+    print(f"mfa-kit verify: nbval on {len(goldens.notebooks)} golden notebook(s), {plan.jobs} at a time",
+          file=sys.stderr)
+    return check_goldens(goldens, kernel_env, plan.cell_timeout, staging, plan.jobs)
 
 
 def _collect(job: Job, outcome: Outcome, out: Path, scrubber: Scrubber) -> dict[str, Any]:
@@ -202,17 +207,17 @@ def _collect(job: Job, outcome: Outcome, out: Path, scrubber: Scrubber) -> dict[
     }
 
 
-def _summary(plan: dict[str, Any], notebooks: list[dict[str, Any]], nbval: NbvalResult, began: float) -> dict[str, Any]:
+def _summary(plan: Plan, notebooks: list[dict[str, Any]], nbval: NbvalResult, began: float) -> dict[str, Any]:
     failed = sum(nb["status"] != "passed" for nb in notebooks)
     passed = failed == 0 and nbval.status != "failed"
     return {
         "schema": 1,
-        "run": plan["out"].name,
-        "started_at": plan["started"].isoformat(timespec="seconds"),
+        "run": plan.out.name,
+        "started_at": plan.started.isoformat(timespec="seconds"),
         "duration": round(time.time() - began, 2),
-        "target": plan["target"],
-        "tenant_domain": plan["env"].values.get("AUTH0_DOMAIN") if plan["target"] == "tenant" else None,
-        "jobs": plan["jobs"],
+        "target": plan.target,
+        "tenant_domain": plan.env.values.get("AUTH0_DOMAIN") if plan.target == "tenant" else None,
+        "jobs": plan.jobs,
         "passed": passed,
         "exit_code": 0 if passed else 1,
         "counts": {"passed": len(notebooks) - failed, "failed": failed},

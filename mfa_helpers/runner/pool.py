@@ -27,6 +27,15 @@ class Job:
     env: dict[str, str]
     cell_timeout: float | None
 
+    @classmethod
+    def staged(cls, notebook: Path, staging: Path, env: dict[str, str], cell_timeout: float | None) -> "Job":
+        """A job whose outputs land under `staging`; the notebook saves its HAR where MFA_KIT_HAR_PATH says."""
+        har = staging / "har" / f"{notebook.stem}.har"
+        for path in (staging / "executed", har.parent, staging / "logs"):
+            path.mkdir(parents=True, exist_ok=True)
+        return cls(notebook, staging / "executed" / notebook.name, har, staging / "logs" / f"{notebook.stem}.log",
+                   {**env, "MFA_KIT_HAR_PATH": str(har)}, cell_timeout)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -95,15 +104,25 @@ def replay_all(jobs: list[Job], workers: int, show_progress: bool = True) -> lis
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool, tqdm(
         total=len(jobs), desc="notebooks", unit="nb", file=sys.stderr, disable=not show_progress
     ) as bar:
-        pending: set[Future[Outcome]] = {pool.submit(replay, job) for job in jobs}
+        submitted = {pool.submit(replay, job): job for job in jobs}
+        pending: set[Future[Outcome]] = set(submitted)
         failed = 0
         while pending:
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
-                outcome = future.result()
+                outcome = _outcome(future, submitted[future])
                 outcomes[outcome.notebook] = outcome
                 failed += outcome.error is not None
                 bar.update(1)
             running = min(workers, sum(1 for f in pending if f.running()))
             bar.set_postfix(running=running, failed=failed, refresh=True)
     return [outcomes[job.notebook] for job in jobs]
+
+
+def _outcome(future: Future[Outcome], job: Job) -> Outcome:
+    """The worker's outcome, or a failed one when the worker itself died (killed, out of memory)."""
+    try:
+        return future.result()
+    except Exception as exc:
+        now = time.time()
+        return Outcome(job.notebook, now, now, f"{type(exc).__name__}: the worker process died ({exc})")
