@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import requests
 from IPython.display import HTML, display
 
-from mfa_helpers import protocol
+from mfa_helpers import protocol, redact
 from mfa_helpers.authenticator import VirtualAuthenticator
 from mfa_helpers.client import MfaClient
 from mfa_helpers.errors import Auth0Error, KitError, MfaRequired
@@ -121,6 +121,11 @@ class Walkthrough:
     recorded: dict[str, Any] = field(default_factory=dict)
     _outcomes: dict[str, Outcome] = field(default_factory=dict, repr=False)
     _otp: VirtualAuthenticator | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        user = redact.mask_email(self.username) if self.username else None
+        return (f"Walkthrough({self.notebook!r}, target={self.client.settings.target!r}, "
+                f"address={self.client.base_url!r}, user={user!r}, headless={self.headless})")
 
     # -- recording ---------------------------------------------------------------------------
     def record(self, key: str, value: Any) -> None:

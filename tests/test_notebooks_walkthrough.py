@@ -121,6 +121,7 @@ def test_results_reads_recorded_outputs_back_later_keys_win():
 def test_connect_gives_each_run_a_fresh_user_and_records_as_the_result_mime(connect, shown):
     first, second = connect(), connect()
     assert first.username != second.username and first.client.settings.target == "emulator"
+    assert first.username not in repr(first) and "user=" in repr(first)  # an email is personal data
     first.record("status", 200)
     payload = shown[-1]
     assert payload[wk.RESULT_MIME] == {"notebook": "99_test", "key": "status", "value": 200}
