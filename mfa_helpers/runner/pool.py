@@ -106,7 +106,7 @@ def replay_all(jobs: list[Job], workers: int, show_progress: bool = True) -> lis
     ) as bar:
         submitted = {pool.submit(replay, job): job for job in jobs}
         pending: set[Future[Outcome]] = set(submitted)
-        failed = 0
+        failed, shown, ticking = 0, None, sys.stderr.isatty()  # a CI log gets a line per change only
         while pending:
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
@@ -114,8 +114,10 @@ def replay_all(jobs: list[Job], workers: int, show_progress: bool = True) -> lis
                 outcomes[outcome.notebook] = outcome
                 failed += outcome.error is not None
                 bar.update(1)
-            running = min(workers, sum(1 for f in pending if f.running()))
-            bar.set_postfix(running=running, failed=failed, refresh=True)
+            state = {"running": min(workers, sum(1 for f in pending if f.running())), "failed": failed}
+            if ticking or state != shown:
+                bar.set_postfix(state, refresh=True)
+                shown = state
     return [outcomes[job.notebook] for job in jobs]
 
 
