@@ -22,9 +22,7 @@ class Scrubber:
         return redact_text(text, self._secrets)
 
     def tree(self, node: Any) -> Any:
-        """A redacted copy of a JSON-like tree, keys included."""
-        if isinstance(node, dict):
-            node = {self.text(str(k)): v for k, v in node.items()}
+        """A redacted copy of a JSON-like tree (field rules by key, every string value scrubbed)."""
         return redact_json(node, self._secrets)
 
     def write_text(self, path: Path, text: str) -> None:
@@ -34,4 +32,4 @@ class Scrubber:
     def write_json(self, path: Path, data: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(self.tree(data), indent=1, ensure_ascii=False)
-        path.write_text(self.text(text), encoding="utf-8")  # again on the serialised form: escapes
+        path.write_text(self.text(text), encoding="utf-8")  # again, serialised: keys too
