@@ -9,6 +9,7 @@ read back with `results()`.
 """
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -294,19 +295,27 @@ class Walkthrough:
         return self.authorize(client, audience=custom_domain_audience(client).rstrip("/"))["access_token"]
 
     # -- live-only displays (secrets the learner needs, never in a saved output) -------------------
-    def show_phone(self, channel: str | None = None) -> None:
-        """Show the emulator's latest message ("your phone"), live only: it holds a code."""
-        if self.headless or self.client.emulator is None:
+    def show_device(self, response: Mapping[str, Any]) -> None:
+        """What the user's device shows for an enrollment or challenge, live only (it is a code):
+        the authenticator app's current code (the kit's virtual authenticator, for learners without
+        a phone) or the SMS, call or email the emulator's outbox received."""
+        if self.headless:
             return
-        message = self.latest_message(channel) or {}
-        display(HTML(f"<div style='border:1px solid #999;border-radius:8px;padding:8px;max-width:28em'>"
-                     f"<b>{message.get('channel', 'no message')}</b> to <code>{message.get('to', '')}</code>"
-                     f"<p>{message.get('text', '')}</p></div>"))
+        kind = answer_kind(response)
+        if kind == "otp" and self._otp is not None:
+            live_html(f"<b>Virtual authenticator app</b><p style='font-size:160%'><code>{self._otp.code()}"
+                      f"</code></p>Changes in {self._otp.seconds_left():.0f} s: run this cell again for "
+                      "a new one (each code is accepted once).")
+        elif kind == "code" and self.client.emulator is not None:
+            message = self.latest_message() or {}
+            live_html(f"<b>{html.escape(str(message.get('channel', 'no message yet')))}</b> to "
+                      f"<code>{html.escape(str(message.get('to', '')))}</code>"
+                      f"<p>{html.escape(str(message.get('text', '')))}</p>")
 
     def show_recovery_code(self) -> None:
-        """Show the recovery code to save, live only (each one is a password)."""
+        """The recovery code to save, live only (each one is a password)."""
         if not self.headless and self.recovery_code:
-            display(HTML(f"<p>Save this recovery code: <code>{self.recovery_code}</code></p>"))
+            live_html(f"Save this recovery code where you keep passwords: <code>{self.recovery_code}</code>")
 
     def latest_message(self, channel: str | None = None) -> dict | None:
         """The emulator outbox's newest message to this run's user (other runs share the outbox)."""
@@ -475,6 +484,23 @@ def token_summary(tokens: Mapping[str, Any]) -> dict[str, Any]:
     return {"fields": sorted(tokens), "token_type": tokens.get("token_type"),
             "expires_in": tokens.get("expires_in"), "audiences": token_audiences(tokens),
             "scope": sorted(str(tokens.get("scope") or "").split())}
+
+
+def live_html(content: str) -> None:
+    """Show HTML that holds a secret in the live notebook only: it is cleared as soon as another
+    cell runs, so the saved notebook never keeps it (like the client's QR panel)."""
+    import ipywidgets
+    from IPython import get_ipython
+
+    panel = ipywidgets.HTML(value=f"<div style='border:1px solid #999;border-radius:8px;padding:8px;"
+                                  f"max-width:32em'>{content}</div>")
+    shell = get_ipython()
+    if shell is not None:
+        def clear(*_: Any) -> None:
+            panel.value = "<i>(hidden: live display only)</i>"
+            shell.events.unregister("pre_run_cell", clear)
+        shell.events.register("pre_run_cell", clear)
+    display(panel)
 
 
 def custom_domain_audience(client: MfaClient) -> str:

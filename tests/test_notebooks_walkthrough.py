@@ -244,3 +244,20 @@ def test_custom_domain_pitfalls_and_the_authorize_fix(connect):
     tokens = run.authorize(custom)
     assert run.access_token == tokens["access_token"]
     assert wk.token_summary(tokens)["audiences"][0] == custom.mfa_audience
+
+
+def test_show_device_is_live_only_and_shows_what_the_phone_shows(connect, shown):
+    headless = connect(headless=True)
+    mfa = headless.mfa_required()
+    headless.show_device(headless.enroll("otp", mfa.mfa_token))
+    assert shown == []
+    run = connect(headless=False)
+    mfa = run.mfa_required()
+    enrollment = run.enroll("otp", mfa.mfa_token)
+    run.show_device(enrollment)
+    assert run._otp.code() in shown[-1].value
+    sms = run.enroll("sms", run.access_token or mfa.mfa_token)
+    run.show_device(sms)
+    assert run.latest_message("sms")["binding_code"] in shown[-1].value
+    run.show_device({"oob_channel": "auth0", "oob_code": "x"})  # push: nothing to read
+    assert len(shown) == 2
