@@ -234,7 +234,6 @@ finally:
 def test_emulator_run_fresh_emulator_diagnosis_and_no_session_secret(tmp_path, monkeypatch):
     """On a fresh emulator (stopped after): the wrong OTP fails the notebook at its cell, the
     report carries the diagnosis, and no secret of the session reaches the run folder."""
-    pytest.importorskip("mfa_helpers.emulator", reason="the emulator is not in this tree yet")
     import urllib.error
     import urllib.request
 

@@ -5,6 +5,7 @@ JupyterLab; the real command line is checked separately."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import json
 import shlex
 import sys
@@ -15,11 +16,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-pytest.importorskip("mfa_helpers.emulator", reason="the emulator is not in this tree yet")
-
-from mfa_helpers.cli import main  # noqa: E402
-from mfa_helpers.emulator import Emulator  # noqa: E402
-from mfa_helpers.runner.lab import lab_command  # noqa: E402
+from mfa_helpers.cli import main
+from mfa_helpers.emulator import Emulator
+from mfa_helpers.runner.lab import lab_command
 
 FAKE_LAB = """
 import json, os, sys, urllib.request
@@ -74,6 +73,14 @@ def test_lab_without_notebooks_is_a_configuration_error(fake_lab, capsys):
 def test_the_real_command_is_jupyterlab_from_this_environment(monkeypatch):
     monkeypatch.delenv("MFA_KIT_LAB_COMMAND", raising=False)
     notebook = Path("/repo/notebooks/01_setup.ipynb")
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     assert lab_command(notebook, no_browser=True, extra=[]) == [
         sys.executable, "-m", "jupyterlab", "--no-browser", str(notebook)]
     assert importlib.util.find_spec("jupyterlab.__main__") is not None  # `python -m jupyterlab` runs
+
+
+def test_as_root_jupyterlab_is_allowed_to_start(monkeypatch):
+    monkeypatch.delenv("MFA_KIT_LAB_COMMAND", raising=False)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    command = lab_command(Path("/repo/notebooks/01_setup.ipynb"), no_browser=False, extra=[])
+    assert "--allow-root" in command

@@ -74,8 +74,14 @@ def lab_command(notebook: Path, no_browser: bool, extra: list[str]) -> list[str]
     """`jupyter lab NOTEBOOK` from this environment, or MFA_KIT_LAB_COMMAND's command instead."""
     replacement = os.environ.get(LAB_COMMAND_ENV, "").strip()
     base = shlex.split(replacement) if replacement else [sys.executable, "-m", "jupyterlab"]
-    options = ["--no-browser"] if no_browser and not replacement else []
+    options = [] if replacement else [*(["--no-browser"] if no_browser else []), *_root_option()]
     return [*base, *options, *[a for a in extra if a != "--"], str(notebook)]
+
+
+def _root_option() -> list[str]:
+    """JupyterLab refuses to run as root without --allow-root: containers and Binder-like hosts
+    often are root, and `make lab` should just work there."""
+    return ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
 
 
 def run_until_exit(command: list[str], env: dict[str, str], cwd: Path) -> int:
