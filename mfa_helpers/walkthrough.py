@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+import ipywidgets
 import requests
 from IPython.display import HTML, display
 
@@ -486,14 +487,20 @@ def token_summary(tokens: Mapping[str, Any]) -> dict[str, Any]:
             "scope": sorted(str(tokens.get("scope") or "").split())}
 
 
+class LivePanel(ipywidgets.HTML):
+    """An HTML widget whose text form never shows its value (the saved output keeps only that)."""
+
+    def __repr__(self) -> str:
+        return "(live display only: hidden when another cell runs, never saved)"
+
+
 def live_html(content: str) -> None:
     """Show HTML that holds a secret in the live notebook only: it is cleared as soon as another
     cell runs, so the saved notebook never keeps it (like the client's QR panel)."""
-    import ipywidgets
     from IPython import get_ipython
 
-    panel = ipywidgets.HTML(value=f"<div style='border:1px solid #999;border-radius:8px;padding:8px;"
-                                  f"max-width:32em'>{content}</div>")
+    panel = LivePanel(value=f"<div style='border:1px solid #999;border-radius:8px;padding:8px;"
+                            f"max-width:32em'>{content}</div>")
     shell = get_ipython()
     if shell is not None:
         def clear(*_: Any) -> None:
@@ -539,8 +546,8 @@ def _redirect_params(response: requests.Response) -> dict[str, str]:
 
 
 def discovery_summary(discovery: Mapping[str, Any], client: MfaClient) -> dict[str, Any]:
-    """What discovery says, checked as Auth0's SDKs check it: the issuer is the address called."""
-    return {"issuer_matches_address": discovery.get("issuer") == f"{client.base_url}/",
+    """What discovery says, checked as Auth0's SDKs check it: the issuer is https://<domain called>/."""
+    return {"issuer_matches_address": discovery.get("issuer") == f"https://{client.domain}/",
             "endpoints": sorted(k for k in discovery if k.endswith("_endpoint") or k == "jwks_uri")}
 
 
