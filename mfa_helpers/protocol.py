@@ -132,6 +132,9 @@ _ALL = [
     # Added with the emulator (tagged pick: nothing confirms Auth0's exact answer yet)
     _spec("malformed_body", 400, "invalid_request", "Invalid request body: {reason}", "pick"),
     _spec("invalid_oob_code", 403, "invalid_grant", "Invalid oob_code.", "pick"),
+    # /mfa/challenge naming an authenticator_id the user has no active factor with (same wire form
+    # as DELETE's 404; a JSDoc example in nextjs-auth0 only hints at an `invalid_authenticator_id`)
+    _spec("unknown_authenticator", 404, "not_found", "Authenticator not found.", "pick"),
     _spec("unknown_realm", 400, "invalid_request", "Unknown realm: {realm}", "pick"),
     _spec("factor_not_enabled", 400, "invalid_request",
           "The {factor} factor is not enabled for this tenant.", "pick"),

@@ -13,6 +13,8 @@ import pyotp
 import requests
 
 from mfa_helpers import protocol
+from mfa_helpers.emulator.signing import Signer
+from mfa_helpers.emulator.store import Store
 
 from conftest import error_of
 
@@ -86,22 +88,51 @@ def test_refresh_token_grant(wire, fresh_user):
 
 
 def test_tokens_verify_against_jwks_and_discovery(wire, fresh_user, emulator):
+    """Discovery's `issuer` and the tokens' `iss` are `https://DOMAIN/` of the domain reached, as
+    Auth0's SDKs check them (the emulator's own address stands for the canonical domain); the URLs
+    discovery names stay reachable: the emulator's address, or `https://DOMAIN` when Host named it."""
+    canonical, custom = emulator.tenant.domain, emulator.tenant.custom_domain
     tokens = wire.enroll_otp(fresh_user, audience=emulator.tenant.mfa_audience,
-                             scope="openid read:authenticators")["tokens"]
-    for headers, base in (({}, emulator.url), (CUSTOM, "http://login.mfa-kit-demo.example")):
+                             scope="openid offline_access read:authenticators")["tokens"]
+    claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    assert claims["iss"] == f"https://{canonical}/"
+    assert claims["scope"] == "openid offline_access read:authenticators"
+    assert claims["aud"] == [emulator.tenant.mfa_audience, f"https://{canonical}/userinfo"]
+    assert claims["azp"] == wire.client["client_id"]
+    jwks = requests.get(f"{emulator.url}/.well-known/jwks.json", timeout=10).json()
+    for headers, domain, base in (({}, canonical, emulator.url), ({"Host": canonical}, canonical,
+                                  f"https://{canonical}"), (CUSTOM, custom, f"https://{custom}")):
         discovery = requests.get(f"{emulator.url}/.well-known/openid-configuration", headers=headers,
                                  timeout=10).json()
-        assert discovery["issuer"] == f"{base}/"
+        assert discovery["issuer"] == f"https://{domain}/"
         assert discovery["jwks_uri"] == f"{base}/.well-known/jwks.json"
         assert discovery["token_endpoint"] == f"{base}/oauth/token"
-    jwks = requests.get(f"{emulator.url}/.well-known/jwks.json", timeout=10).json()
-    header = jwt.get_unverified_header(tokens["access_token"])
-    key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
-    claims = jwt.decode(tokens["access_token"], jwt.PyJWK(key).key, algorithms=["RS256"],
-                        audience=emulator.tenant.mfa_audience, issuer=f"{emulator.url}/")
-    assert claims["scope"] == "openid read:authenticators"
-    assert claims["aud"] == [emulator.tenant.mfa_audience, f"https://{emulator.tenant.domain}/userinfo"]
-    assert claims["azp"] == wire.client["client_id"]
+        minted = wire.http.post(f"{emulator.url}/oauth/token", headers=headers, timeout=10, data={
+            **wire.client, "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}).json()
+        key = next(k for k in jwks["keys"] if k["kid"] == jwt.get_unverified_header(minted["id_token"])["kid"])
+        jwt.decode(minted["id_token"], jwt.PyJWK(key).key, algorithms=["RS256"],
+                   audience=wire.client["client_id"], issuer=discovery["issuer"])
+        jwt.decode(minted["access_token"], jwt.PyJWK(key).key, algorithms=["RS256"],
+                   audience=emulator.tenant.mfa_audience, issuer=discovery["issuer"])
+        assert wire.authenticators(minted["access_token"]).status_code == 200   # either domain's
+
+
+def test_a_token_of_another_issuer_is_refused(wire, fresh_user, emulator):
+    """A JWT signed with the emulator's key is accepted only under one of the tenant's issuers:
+    under any other `iss` it is `invalid_token` as a bearer and a malformed mfa_token."""
+    access = wire.mfa_api_token(fresh_user)
+    claims = jwt.decode(access, options={"verify_signature": False})
+    signer = Signer(Store(":memory:"))   # in-memory stores of one process share one signing key
+    assert signer.kid == jwt.get_unverified_header(access)["kid"]
+    custom = signer.sign({**claims, "iss": f"https://{emulator.tenant.custom_domain}/"})
+    assert wire.authenticators(custom).status_code == 200
+    unnamed = {k: v for k, v in claims.items() if k != "iss"}
+    for foreign_claims in ({**claims, "iss": f"{emulator.url}/"}, unnamed,
+                           {**claims, "iss": "https://other-tenant.us.auth0.com/"}):
+        foreign = signer.sign(foreign_claims)
+        assert error_of(wire.authenticators(foreign), "invalid_token")
+        assert error_of(wire.post("/mfa/challenge", json={**wire.client, "mfa_token": foreign,
+                                                          "challenge_type": "otp"}), "malformed_mfa_token")
 
 
 def test_custom_domain_answers_and_its_mfa_audience_is_no_api(wire, fresh_user, emulator):

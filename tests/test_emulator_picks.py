@@ -128,28 +128,42 @@ def test_bearer_rules(wire, fresh_user, emulator):
     assert error_of(wire.authenticators(tokens["tokens"]["access_token"]), "invalid_token")
 
 
-def test_challenge_picks(wire, fresh_user, control):
-    """Picks: the client secret is optional on /mfa/challenge (checked when sent); an unknown
-    authenticator_id falls back to the user's factor of the kind its prefix names; several types
-    in challenge_type are tried in order; types the user lacks are listed comma-separated."""
-    mfa_token = wire.mfa_token(fresh_user)
+def _sms_factor(wire, control, user: dict, phone: str) -> str:
+    """Enroll and confirm SMS for `user`; its authenticator id."""
+    mfa_token = wire.mfa_token(user)
     body = wire.associate(mfa_token, authenticator_types=["oob"], oob_channels=["sms"],
-                          phone_number=PHONE).json()
-    code = control.latest_message(to=PHONE)["binding_code"]
+                          phone_number=phone).json()
+    code = control.latest_message(to=phone)["binding_code"]
     assert wire.token(grant_type=protocol.GRANT_MFA_OOB, mfa_token=mfa_token, oob_code=body["oob_code"],
                       binding_code=code).status_code == 200
+    return next(a["id"] for a in wire.authenticators(wire.mfa_token(user)).json() if a.get("oob_channel") == "sms")
+
+
+def test_challenge_picks(wire, fresh_user, control):
+    """Picks: the client secret is optional on /mfa/challenge (checked when sent); an authenticator_id
+    that is none of the user's active factors (unknown, another user's, deleted) is 404 `not_found`
+    as DELETE answers, never a stand-in factor of the same kind; a named factor of a type not asked
+    for, or no factor of the types asked (listed comma-separated), is `unsupported_challenge_type`;
+    several types in challenge_type are tried in order."""
+    sms_id = _sms_factor(wire, control, fresh_user, PHONE)
+    others_id = _sms_factor(wire, control, control.create_user(), "+15557650000")
     login = wire.mfa_token(fresh_user)
-    no_secret = wire.post("/mfa/challenge", json={"client_id": wire.client["client_id"],
-                                                  "mfa_token": login, "challenge_type": "otp oob",
-                                                  "authenticator_id": "sms|dev_unknownunknown"})
+
+    def challenge(**body):
+        return wire.post("/mfa/challenge", json={"client_id": wire.client["client_id"], "mfa_token": login,
+                                                 "challenge_type": "otp oob", **body})
+
+    no_secret = challenge(authenticator_id=sms_id)
     assert no_secret.status_code == 200 and no_secret.json()["binding_method"] == "prompt"
-    wrong_secret = wire.post("/mfa/challenge", json={"client_id": wire.client["client_id"],
-                                                     "client_secret": "x", "mfa_token": login,
-                                                     "challenge_type": "oob"})
-    assert error_of(wrong_secret, "unauthorized_client_auth")
-    lacking = wire.post("/mfa/challenge", json={**wire.client, "mfa_token": login,
-                                                "challenge_type": ["otp"]})
-    assert error_of(lacking, "unsupported_challenge_type", types="otp")
+    assert error_of(challenge(authenticator_id="sms|dev_unknownunknown"), "unknown_authenticator")
+    assert error_of(challenge(authenticator_id=others_id), "unknown_authenticator")
+    assert error_of(challenge(authenticator_id=sms_id, challenge_type="otp"), "unsupported_challenge_type",
+                    types="otp")
+    assert error_of(challenge(client_secret="x"), "unauthorized_client_auth")
+    assert error_of(challenge(challenge_type=["otp"]), "unsupported_challenge_type", types="otp")
+    assert wire.http.delete(f"{wire.url}/mfa/authenticators/{sms_id.replace('|', '%7C')}", timeout=10,
+                            headers={"Authorization": f"Bearer {login}"}).status_code == 204
+    assert error_of(challenge(authenticator_id=sms_id), "unknown_authenticator")
 
 
 def test_otp_grant_without_any_otp_factor(wire, fresh_user):
@@ -220,12 +234,10 @@ def test_input_validation_picks(wire, fresh_user, tmp_path):
 
 def test_token_picks(wire, fresh_user, emulator):
     """Picks: no audience → access token for /userinfo; refresh tokens are not rotated; a token
-    used as mfa_token confirms and yields tokens for its own audience and scope; `iss` is the base
-    URL the request came through."""
+    used as mfa_token confirms and yields tokens for its own audience and scope."""
     tokens = wire.enroll_otp(fresh_user, scope="openid offline_access")["tokens"]
     claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
     assert claims["aud"] == f"https://{emulator.tenant.domain}/userinfo"
-    assert claims["iss"] == f"{emulator.url}/"
     refreshed = wire.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"]).json()
     assert "refresh_token" not in refreshed
     access = wire.mfa_api_token(wire.post("/emulator/users", json={}).json(), scope="enroll")

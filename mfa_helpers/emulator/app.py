@@ -83,9 +83,9 @@ def _challenge(rt: Runtime, call: Call) -> dict:
 
 
 def _discovery(rt: Runtime, call: Call) -> dict:
-    base = call.base_url
+    base = rt.public_base(call)
     return {
-        "issuer": f"{base}/",
+        "issuer": rt.issuer(call),
         "authorization_endpoint": f"{base}/authorize",
         "token_endpoint": f"{base}/oauth/token",
         "jwks_uri": f"{base}/.well-known/jwks.json",

@@ -159,7 +159,7 @@ def issue(rt: Runtime, call: Call, client: Client, user_id: str, audience: str, 
     """access_token (RS256 JWT), id_token when `openid` was granted, refresh_token with
     `offline_access` when the client may refresh."""
     now = int(time.time())
-    issuer = call.base_url + "/"
+    issuer = rt.issuer(call)
     scopes = scope.split()
     user = users.by_id(rt, user_id)
     userinfo = f"https://{rt.tenant.domain}/userinfo"

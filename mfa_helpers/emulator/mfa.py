@@ -62,12 +62,15 @@ def _from_row(row: dict) -> MfaContext:
 
 
 def _claims(rt: Runtime, value: str) -> dict | str | None:
-    """Claims of a JWT this emulator signed for a user it knows; "expired"; or None."""
+    """Claims of a JWT this emulator signed, issued by one of the tenant's domains, for a user it
+    knows; "expired"; or None."""
     try:
         claims = rt.signer.verify(value, rt.clock.now())
     except jwt.ExpiredSignatureError:
         return "expired"
     except jwt.InvalidTokenError:
+        return None
+    if claims.get("iss") not in rt.tenant.issuers:
         return None
     return claims if users.by_id(rt, str(claims.get("sub"))) else None
 
@@ -260,8 +263,6 @@ def challenge(rt: Runtime, call: Call, client_id: str | None) -> dict:
     if bad:
         raise ApiError("invalid_challenge_type", value=", ".join(bad))
     chosen = _choose(active_factors(rt, ctx.user_id), types, call.text("authenticator_id"))
-    if chosen is None:
-        raise ApiError("unsupported_challenge_type", types=", ".join(types))
     if chosen["kind"] == "otp":
         return {"challenge_type": "otp"}
     username = users.by_id(rt, ctx.user_id)["username"]
@@ -269,22 +270,25 @@ def challenge(rt: Runtime, call: Call, client_id: str | None) -> dict:
     return {"challenge_type": "oob", **oob}
 
 
-def _choose(active: list[dict], types: list[str], authenticator_id: str | None) -> dict | None:
-    """The named authenticator if it is active and of a requested type; otherwise the newest active
-    factor of the kind its id prefix names; otherwise the first of a requested type."""
-    fits = [a for a in active if ("otp" if a["kind"] == "otp" else "oob") in types]
+def _challenge_type(a: dict) -> str:
+    return "otp" if a["kind"] == "otp" else "oob"
+
+
+def _choose(active: list[dict], types: list[str], authenticator_id: str | None) -> dict:
+    """The named authenticator (one of the user's active factors, of a requested type), or without
+    a name the first active factor of the first requested type the user has."""
     if authenticator_id:
-        named = [a for a in fits if a["id"] == authenticator_id]
-        prefix = authenticator_id.split("|", 1)[0]
-        same_kind = [a for a in fits if protocol.ID_PREFIXES[a["kind"]] == prefix]
-        for group in (named, same_kind[::-1]):
-            if group:
-                return group[0]
+        named = next((a for a in active if a["id"] == authenticator_id), None)
+        if named is None:   # unknown, deleted, unconfirmed or another user's: never a stand-in
+            raise ApiError("unknown_authenticator")
+        if _challenge_type(named) not in types:
+            raise ApiError("unsupported_challenge_type", types=", ".join(types))
+        return named
     for wanted in types:
-        for a in fits:
-            if ("otp" if a["kind"] == "otp" else "oob") == wanted:
+        for a in active:
+            if _challenge_type(a) == wanted:
                 return a
-    return None
+    raise ApiError("unsupported_challenge_type", types=", ".join(types))
 
 
 def _view(a: dict) -> dict:

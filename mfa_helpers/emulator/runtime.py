@@ -26,6 +26,22 @@ class Runtime:
     signer: Signer
     buckets: Buckets
 
+    def domain_named(self, call: Call) -> str | None:
+        """The tenant domain (custom or canonical) a request's Host header names; None when it came
+        to the emulator's own address, which stands for the canonical domain."""
+        return call.host if call.host in (self.tenant.domain, self.tenant.custom_domain) else None
+
+    def issuer(self, call: Call) -> str:
+        """Auth0's issuer for the domain a request reached: `https://DOMAIN/`, never the emulator's
+        address, so SDKs that compare it with `https://<configured domain>/` accept it."""
+        return f"https://{self.domain_named(call) or self.tenant.domain}/"
+
+    def public_base(self, call: Call) -> str:
+        """Base of the URLs discovery names: `https://DOMAIN` when the Host header named a tenant
+        domain, else the emulator's own address (so every URL it names stays reachable)."""
+        named = self.domain_named(call)
+        return f"https://{named}" if named else call.base_url
+
 
 @dataclass
 class Call:
@@ -34,6 +50,7 @@ class Call:
     fields: dict[str, Any]
     headers: Headers
     base_url: str       # how the request reached us (its Host header), no trailing slash
+    host: str = ""      # the Host header's name: lower case, no port
     query: dict[str, str] = field(default_factory=dict)
     path_params: dict[str, str] = field(default_factory=dict)
 
@@ -43,6 +60,7 @@ class Call:
         fields = _parse_body(raw, request.headers.get("content-type", ""))
         return cls(fields={k: v for k, v in fields.items() if v is not None and v != ""},
                    headers=request.headers, base_url=str(request.base_url).rstrip("/"),
+                   host=(request.url.hostname or "").lower(),
                    query=dict(request.query_params),
                    path_params=dict(request.path_params))
 

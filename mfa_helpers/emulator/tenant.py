@@ -85,6 +85,11 @@ class Tenant:
     def mfa_audience(self) -> str:
         return protocol.mfa_audience(self.domain)
 
+    @property
+    def issuers(self) -> tuple[str, ...]:
+        """`iss` of the tokens minted through the canonical and the custom domain (Auth0's form)."""
+        return tuple(f"https://{d}/" for d in (self.domain, self.custom_domain) if d)
+
     def client(self, client_id: str | None) -> Client | None:
         return next((c for c in self.clients if c.client_id == client_id), None)
 
