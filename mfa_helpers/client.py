@@ -83,14 +83,13 @@ class MfaClient:
     # -- where requests go ------------------------------------------------------------------
 
     def _attach_emulator(self, settings: Settings) -> Settings:
-        from .emulator.control import EmulatorControl
+        from .emulator.control import EmulatorControl, EmulatorError
         url = settings.emulator_url or _find_or_start_emulator()
         self.emulator = EmulatorControl(url)
         try:
             tenant = self.emulator.tenant()
-        except requests.RequestException as exc:
-            raise ConnectionProblem(classify_network_error(exc), f"{url}/emulator/tenant", ENV["emulator_url"],
-                                    str(exc)) from None
+        except EmulatorError as exc:   # its cause, when no answer came, gives the kind
+            raise ConnectionProblem(classify_network_error(exc), exc.url, ENV["emulator_url"], str(exc)) from None
         client = _pick_client(tenant, settings.client_id)
         user = (tenant.get("users") or [{}])[0]
         return settings.with_(

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -13,8 +14,10 @@ import pyotp
 import pytest
 import requests
 
+from mfa_helpers import protocol
 from mfa_helpers.emulator import Emulator
-from mfa_helpers.emulator.control import EmulatorControl
+from mfa_helpers.emulator.control import EmulatorControl, EmulatorError
+from mfa_helpers.errors import KitError
 from mfa_helpers.emulator.tenant import DEMO_TENANT, TenantError, load_tenant
 
 from conftest import Wire
@@ -76,13 +79,40 @@ def test_emulator_surface_through_control(emulator, control):
     assert named == {"username": "someone@example.com", "password": "Pw-123456"}
     generated = control.create_user()
     assert generated["username"] != named["username"] and generated["password"]
-    with pytest.raises(requests.HTTPError):
+    with pytest.raises(EmulatorError) as taken:
         control.create_user("someone@example.com")
+    assert (taken.value.status, taken.value.error) == (400, "invalid_request")
+    assert taken.value.error_description == protocol.ERRORS["malformed_body"].describe(
+        reason="user someone@example.com already exists")
     response = requests.post(emulator.url + "/emulator/users", json={}, timeout=10)
     assert response.status_code == 201
     assert control.outbox() == [] and control.latest_message() is None
     assert control.advance_clock(30) == 30 and control.advance_clock(5) == 35
     assert EmulatorControl("http://127.0.0.1:9").health() is False
+
+
+def test_control_errors_carry_the_answer_and_name_the_fix(emulator, control):
+    """EmulatorControl raises EmulatorError (a KitError), never a raw `requests` exception: the
+    URL, the status and the emulator's error fields, and a message that says what to do."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    with pytest.raises(EmulatorError) as refused:
+        EmulatorControl(nobody).tenant()
+    assert isinstance(refused.value, KitError) and refused.value.status is None
+    assert refused.value.url == f"{nobody}/emulator/tenant"
+    assert "is the emulator running?" in str(refused.value) and "`mfa-kit emulator`" in str(refused.value)
+    assert "MFA_KIT_EMULATOR_URL" in str(refused.value)
+    with pytest.raises(EmulatorError) as unknown:
+        control.approve_push("no-such-transaction")
+    assert (unknown.value.status, unknown.value.error) == (404, "not_found")
+    assert unknown.value.error_description == protocol.ERRORS["emulator_unknown_transaction"].describe(
+        transaction="no-such-transaction")
+    assert "latest_message(channel='auth0')" in str(unknown.value)
+    with pytest.raises(EmulatorError) as elsewhere:   # an address that is no emulator's base URL
+        EmulatorControl(f"{emulator.url}/oauth").tenant()
+    assert elsewhere.value.status == 404 and elsewhere.value.error is None
+    assert "is this the emulator?" in str(elsewhere.value)
 
 
 def test_seeded_otp_user_signs_in_with_the_tenant_file_secret(wire, emulator):

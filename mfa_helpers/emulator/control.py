@@ -5,10 +5,67 @@ from typing import Any
 
 import requests
 
+from mfa_helpers import protocol
+from mfa_helpers.errors import KitError, classify_network_error
+from mfa_helpers.settings import ENV
+
+START = f"start it with `mfa-kit emulator` or set {ENV['emulator_url']} to its address"
+# How a request that got no answer failed (errors.classify_network_error) -> what to do.
+NO_ANSWER = {
+    "refused": ("connection refused", f"is the emulator running? {START}"),
+    "timeout": ("no answer in time", f"the emulator is stuck or busy: restart it ({START})"),
+    "tls": ("TLS handshake failed", f"the emulator speaks plain http: use http://, not https://, "
+                                    f"in {ENV['emulator_url']}"),
+    "dns": ("the host name does not resolve", f"check the address in {ENV['emulator_url']} "
+                                              "(default http://127.0.0.1:8787)"),
+}
+# protocol.ERRORS key of an emulator error answer -> what to do.
+FIXES = {
+    "emulator_unknown_transaction": "approve or reject a push that is still waiting: take its transaction "
+                                    "from latest_message(channel='auth0') right after the enrollment or "
+                                    "challenge (a push is decided once)",
+    "malformed_body": "change the argument error_description names (create_user: a username not "
+                      "taken yet; advance_clock: whole seconds)",
+}
+
+
+class EmulatorError(KitError):
+    """An /emulator/* call failed. `status` is None when no answer came (nothing listens at `url`),
+    else the HTTP status with `error` / `error_description` from the emulator's JSON body."""
+
+    def __init__(self, url: str, problem: str, fix: str, status: int | None = None,
+                 error: str | None = None, error_description: str | None = None):
+        self.url, self.status, self.error, self.error_description = url, status, error, error_description
+        self.fix = fix
+        super().__init__(f"{url}: {problem.rstrip('.')}. Fix: {fix}")
+
+    @classmethod
+    def no_answer(cls, url: str, exc: requests.RequestException) -> EmulatorError:
+        problem, fix = NO_ANSWER.get(classify_network_error(exc), ("the request failed",
+                                                                   f"is the emulator running? {START}"))
+        return cls(url, f"{problem} ({type(exc).__name__})", fix)
+
+    @classmethod
+    def from_answer(cls, url: str, response: requests.Response) -> EmulatorError:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or "error" not in body:   # not the emulator's answer
+            return cls(url, f"{response.status_code} {response.reason or ''}".strip() + " without the "
+                       "emulator's JSON error body", "is this the emulator? Only it has /emulator/* "
+                       f"endpoints (an Auth0 tenant has none): {START}", status=response.status_code)
+        keys = [spec.key for spec in protocol.identify(response.status_code, body)]
+        fix = next((FIXES[k] for k in keys if k in FIXES), "see error_description")
+        return cls(url, f"{response.status_code} {body['error']}: {body.get('error_description', '')}", fix,
+                   status=response.status_code, error=str(body["error"]),
+                   error_description=body.get("error_description"))
+
 
 class EmulatorControl:
     """`EmulatorControl(base_url)`: tenant facts, fresh users, the outbox ("your phone"), push
-    approval, the clock. Not part of Auth0's API: only the emulator answers these."""
+    approval, the clock. Not part of Auth0's API: only the emulator answers these. Every failure is
+    an EmulatorError that names the fix."""
 
     def __init__(self, base_url: str, timeout: float = 10.0):
         self.base_url = base_url.rstrip("/")
@@ -16,10 +73,18 @@ class EmulatorControl:
         self._http = requests.Session()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, f"{self.base_url}/emulator/{path}",
-                                      timeout=self.timeout, **kwargs)
-        response.raise_for_status()
-        return response.json()
+        url = f"{self.base_url}/emulator/{path}"
+        try:
+            response = self._http.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise EmulatorError.no_answer(url, exc) from exc
+        if not response.ok:
+            raise EmulatorError.from_answer(url, response)
+        try:
+            return response.json()
+        except ValueError:
+            raise EmulatorError(url, f"{response.status_code} answer that is not JSON",
+                                f"is this the emulator? {START}", status=response.status_code) from None
 
     def tenant(self) -> dict:
         return self._call("GET", "tenant")
@@ -47,5 +112,5 @@ class EmulatorControl:
     def health(self) -> bool:
         try:
             return self._call("GET", "health").get("status") == "ok"
-        except (requests.RequestException, ValueError):
+        except EmulatorError:
             return False
