@@ -183,24 +183,17 @@ class Walkthrough:
         """The `mfa-oob` grant with the binding code the phone or inbox received."""
         return self.attempt(step, self.client.confirm_oob, mfa_token, oob_code, binding_code)
 
-    def answer(self, step: str, mfa_token: str, response: Mapping[str, Any], code: str = "") -> Outcome:
+    def answer(self, step: str, mfa_token: str, response: Mapping[str, Any]) -> Outcome:
         """Complete an enrollment or a challenge (`response` from associate or challenge).
 
-        otp and sms/voice/email: `code` when given; headless, the virtual authenticator's code or
-        the binding code from the emulator's outbox; interactive, what the widget stored. Push:
-        headless, approve it on the emulator; then poll the `mfa-oob` grant until it is answered."""
-        kind = answer_kind(response)
-        if kind == "push":
-            if self.headless:
-                self.answer_push(approve=True)
-            return self.attempt(step, self.client.poll_oob, mfa_token, response["oob_code"])
-        if code:
-            return self._submit(step, mfa_token, response, code)
-        if not self.headless:
+        otp and sms/voice/email: headless, the virtual authenticator's code or the binding code from
+        the emulator's outbox; interactive, what the code widget stored. Push: headless, approve it
+        on the emulator; then poll the `mfa-oob` grant until it is answered."""
+        if answer_kind(response) != "push" and not self.headless:
             if step not in self._outcomes:
                 raise StepPending(step)
             return self._outcomes[step]
-        return self._submit(step, mfa_token, response, self._headless_code(response))
+        return self._complete(step, mfa_token, response, approve_push=self.headless)
 
     def submit_code(self, step: str, mfa_token: str, response: Mapping[str, Any], code: str) -> Outcome:
         """What the code widgets call: confirm `response` (an otp or oob answer) with a typed code."""
@@ -233,7 +226,7 @@ class Walkthrough:
         token = self.mfa_required().mfa_token
         for kind in kinds:
             enrollment = self.enroll(kind, token, phone_number=phone_number)
-            outcome = self._complete_now(f"prepare {kind}", token, enrollment)
+            outcome = self._complete(f"prepare {kind}", token, enrollment)
             if not outcome.ok:
                 raise outcome.error
             token = self.access_token
@@ -361,10 +354,12 @@ class Walkthrough:
             return self.confirm_otp(step, mfa_token, code)
         return self.confirm_oob(step, mfa_token, response["oob_code"], code)
 
-    def _complete_now(self, step: str, mfa_token: str, response: Mapping[str, Any]) -> Outcome:
-        """Headless completion, whatever the notebook's mode (used to prepare factors)."""
+    def _complete(self, step: str, mfa_token: str, response: Mapping[str, Any], *,
+                  approve_push: bool = True) -> Outcome:
+        """Complete without a human: computed or delivered code; push approved here or by a person."""
         if answer_kind(response) == "push":
-            self.answer_push(approve=True)
+            if approve_push:
+                self.answer_push(approve=True)
             return self.attempt(step, self.client.poll_oob, mfa_token, response["oob_code"])
         return self._submit(step, mfa_token, response, self._headless_code(response))
 
