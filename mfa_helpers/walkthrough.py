@@ -499,7 +499,7 @@ def live_html(content: str) -> None:
     shell = get_ipython()
     if shell is not None:
         def clear(*_: Any) -> None:
-            panel.value = "<i>(hidden: live display only)</i>"
+            panel.value = "<i>(hidden once another cell ran, so it is never saved: run this cell again to see it)</i>"
             shell.events.unregister("pre_run_cell", clear)
         shell.events.register("pre_run_cell", clear)
     display(panel)
@@ -540,10 +540,15 @@ def _redirect_params(response: requests.Response) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(query).items()}
 
 
+# The discovery entries the kit's flows use.
+DISCOVERY_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "mfa_challenge_endpoint")
+
+
 def discovery_summary(discovery: Mapping[str, Any], client: MfaClient) -> dict[str, Any]:
-    """What discovery says, checked as Auth0's SDKs check it: the issuer is https://<domain called>/."""
+    """What discovery says, checked as Auth0's SDKs check it: the issuer is https://<domain called>/
+    (on the emulator too, whatever its own address), and the endpoints the flows need are there."""
     return {"issuer_matches_address": discovery.get("issuer") == f"https://{client.domain}/",
-            "endpoints": sorted(k for k in discovery if k.endswith("_endpoint") or k == "jwks_uri")}
+            "missing_endpoints": [k for k in DISCOVERY_ENDPOINTS if not discovery.get(k)]}
 
 
 def configuration_summary(client: MfaClient) -> dict[str, Any]:

@@ -261,3 +261,13 @@ def test_show_device_is_live_only_and_shows_what_the_phone_shows(connect, shown)
     assert run.latest_message("sms")["binding_code"] in shown[-1].value
     run.show_device({"oob_channel": "auth0", "oob_code": "x"})  # push: nothing to read
     assert len(shown) == 2
+
+
+def test_discovery_summary_checks_issuer_and_the_endpoints_the_flows_use():
+    from types import SimpleNamespace
+    client = SimpleNamespace(domain="tenant.eu.auth0.com", base_url="http://127.0.0.1:8080")
+    good = {"issuer": "https://tenant.eu.auth0.com/", **{k: "https://x" for k in wk.DISCOVERY_ENDPOINTS}}
+    assert wk.discovery_summary(good, client) == {"issuer_matches_address": True, "missing_endpoints": []}
+    bad = {**good, "issuer": "https://tenant.eu.auth0.com", "mfa_challenge_endpoint": None}
+    assert wk.discovery_summary(bad, client) == {"issuer_matches_address": False,
+                                                 "missing_endpoints": ["mfa_challenge_endpoint"]}
