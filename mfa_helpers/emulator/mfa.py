@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -195,23 +196,24 @@ def _label(rt: Runtime, username: str) -> str:
     return f"{quote(rt.tenant.name, safe='')}:{quote(username, safe='')}"
 
 
+def _listed(call: Call, name: str, allowed: Collection[str], error: str) -> list[str]:
+    """A list field of known words (authenticator_types, oob_channels): missing or with an unknown
+    word (the classic "opt") is Auth0's 400, never a 500."""
+    words = call.words(name)
+    if not words:
+        raise ApiError("missing_parameter", name=name)
+    bad = [word for word in words if word not in allowed]
+    if bad:
+        raise ApiError(error, value=", ".join(bad))
+    return words
+
+
 def associate(rt: Runtime, call: Call) -> dict:
     ctx = bearer_context(rt, call, protocol.SCOPE_ENROLL)
-    types = call.words("authenticator_types")
-    if not types:
-        raise ApiError("missing_parameter", name="authenticator_types")
-    bad = [t for t in types if t not in protocol.AUTHENTICATOR_TYPES]
-    if bad:
-        raise ApiError("invalid_authenticator_type", value=", ".join(bad))
+    types = _listed(call, "authenticator_types", protocol.AUTHENTICATOR_TYPES, "invalid_authenticator_type")
     kind = "otp"
     if types[0] == "oob":
-        channels = call.words("oob_channels")
-        if not channels:
-            raise ApiError("missing_parameter", name="oob_channels")
-        bad = [c for c in channels if c not in protocol.OOB_CHANNELS]
-        if bad:
-            raise ApiError("invalid_oob_channel", value=", ".join(bad))
-        kind = channels[0]
+        kind = _listed(call, "oob_channels", protocol.OOB_CHANNELS, "invalid_oob_channel")[0]
     if TENANT_FACTOR[kind] not in rt.tenant.factors:
         raise ApiError("factor_not_enabled", factor=TENANT_FACTOR[kind])
     target = _target(call, kind)
