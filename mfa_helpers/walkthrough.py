@@ -471,7 +471,7 @@ def response_summary(response: Mapping[str, Any]) -> dict[str, Any]:
     if "barcode_uri" in response:
         summary["barcode_uri_scheme"] = response["barcode_uri"].split(":", 1)[0]
     if "recovery_codes" in response:
-        summary["recovery_codes"] = len(response["recovery_codes"])
+        summary["recovery_code_count"] = len(response["recovery_codes"])  # a field named recovery_codes is redacted
     return summary
 
 

@@ -34,7 +34,7 @@ TOTP, RECOVERY = factor("totp", "otp"), factor("recovery-code", "recovery-code")
 SMS = factor("sms", "oob", "sms")
 OTP_ENROLLMENT = {"fields": ["authenticator_type", "barcode_uri", "recovery_codes", "secret"],
                   "authenticator_type": "otp", "secret_length": 32, "barcode_uri_scheme": "otpauth",
-                  "recovery_codes": 1, "status": 200}
+                  "recovery_code_count": 1, "status": 200}
 
 
 def oob_enrollment(channel, first=False, push=False):
@@ -43,7 +43,7 @@ def oob_enrollment(channel, first=False, push=False):
     fields += ["recovery_codes"] if first else []
     summary = {"fields": sorted(fields), "authenticator_type": "oob", "oob_channel": channel}
     summary.update({"barcode_uri_scheme": "otpauth"} if push else {"binding_method": "prompt"})
-    return {**summary, "recovery_codes": 1} if first else summary
+    return {**summary, "recovery_code_count": 1} if first else summary
 
 
 # What each notebook must record: key -> exact value.

@@ -95,7 +95,7 @@ def test_response_summary_keeps_no_secret():
     summary = wk.response_summary(enrollment)
     assert summary == {"fields": ["authenticator_type", "barcode_uri", "recovery_codes", "secret"],
                        "authenticator_type": "otp", "secret_length": 32, "barcode_uri_scheme": "otpauth",
-                       "recovery_codes": 1}
+                       "recovery_code_count": 1}
     assert "S" * 32 not in str(summary) and "R" * 24 not in str(summary)
 
 
