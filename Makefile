@@ -5,13 +5,17 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: verify test lab emulator install clean
+.PHONY: verify test bench lab emulator install clean
 
 verify: $(STAMP)  ## replay every notebook headless on the emulator and write a report
 	$(BIN)/mfa-kit verify $(ARGS)
 
 test: $(DEV)      ## run the test suite
 	$(BIN)/python -m pytest $(ARGS)
+
+bench: $(DEV)     ## emulator load and notebook replay timings, as ratios against a same-run baseline
+	$(BIN)/python benchmarks/emulator_load.py
+	$(BIN)/python benchmarks/replay.py
 
 lab: $(STAMP)     ## emulator in the background + JupyterLab at the first notebook
 	$(BIN)/mfa-kit lab $(ARGS)

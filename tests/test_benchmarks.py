@@ -1,0 +1,31 @@
+"""benchmarks/emulator_load.py runs and reports what it says: three measurements, every status
+checked, ratios against the baseline of the same run. No timing threshold: speed is the machine's."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "emulator_load.py"
+
+
+def test_emulator_load_reports_three_measurements_as_ratios(tmp_path: Path) -> None:
+    out = tmp_path / "load.json"
+    done = subprocess.run([sys.executable, str(SCRIPT), "--seconds", "0.5", "--threads", "2", "--json", str(out)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    measurements = figures["measurements"]
+    assert set(measurements) == {"baseline", "password_grant", "otp_enrollment"}
+    assert figures["errors"] == 0 and figures["ok"] is True
+    base = measurements["baseline"]
+    for name, m in measurements.items():
+        assert m["count"] > 0, name
+        assert m["errors"] == 0 and m["rate_limited"] == 0, (name, m["error_samples"])
+        assert 0 < m["p50_ms"] <= m["p95_ms"], name
+        assert m["ratios"]["p50"] == round(m["p50_ms"] / base["p50_ms"], 2), name
+        assert m["ratios"]["p95"] == round(m["p95_ms"] / base["p95_ms"], 2), name
+        assert m["ratios"]["time_per_iteration"] == round(base["per_second"] / m["per_second"], 2), name
+    assert base["ratios"] == {"p50": 1.0, "p95": 1.0, "time_per_iteration": 1.0}
+    assert "baseline" in done.stdout and "OTP enrollment" in done.stdout   # the table on stdout
