@@ -2,15 +2,25 @@
 
 Runs a real HTTP server (FastAPI on uvicorn) in a background thread on a free port, with state in
 SQLite (":memory:" by default for tests; a file keeps enrollments across restarts).
+
+`Emulator(rehearse_tenant=True)` stands in for a real tenant instead: HTTPS with a fresh self-signed
+certificate, canonical domain `127.0.0.1:PORT` and custom domain `localhost:PORT`, so the kit's
+tenant code path (AUTH0_DOMAIN set, TLS verified) runs against it; `tenant_environment()` gives the
+variables that point a client at it.
 """
 from __future__ import annotations
 
+import dataclasses
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 import uvicorn
+
+from mfa_helpers import protocol
 
 from .app import build_app
 from .clock import Clock
@@ -19,25 +29,39 @@ from .runtime import Runtime
 from .signing import Signer
 from .store import Store
 from .tenant import Tenant, TenantError, load_tenant
+from .tls import write_self_signed
 from . import users
 
 __all__ = ["Emulator", "Tenant", "TenantError", "load_tenant"]
 
 
 class Emulator:
-    """Start with `with Emulator(...) as emu:` or `emu = Emulator(...).start(); ...; emu.stop()`."""
+    """Start with `with Emulator(...) as emu:` or `emu = Emulator(...).start(); ...; emu.stop()`.
+
+    With `rehearse_tenant=True` it serves HTTPS as a tenant would: once started, `tenant.domain` is
+    `127.0.0.1:PORT`, `tenant.custom_domain` is `localhost:PORT`, `url` is `https://127.0.0.1:PORT`,
+    `ca_bundle` is the certificate file to trust, and `tenant_environment()` gives the AUTH0_* and
+    REQUESTS_CA_BUNDLE variables of a tenant run. The certificate is removed on stop.
+    """
 
     def __init__(self, tenant: str | Path | None = None, db: str | Path = ":memory:", port: int = 0,
-                 host: str = "127.0.0.1"):
+                 host: str = "127.0.0.1", rehearse_tenant: bool = False):
         self.tenant: Tenant = load_tenant(tenant)
         self.db, self.host, self.port = str(db), host, port
+        self.rehearse_tenant = rehearse_tenant
         self.url = ""
+        self.ca_bundle: str | None = None   # the certificate to trust, in a rehearsal
+        self._cert_dir: str | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._store: Store | None = None
         self._listener: socket.socket | None = None
 
     def start(self, timeout: float = 15.0) -> "Emulator":
+        if self.rehearse_tenant and self.host not in REHEARSAL_HOSTS:
+            raise RuntimeError(f"a tenant rehearsal serves the domains 127.0.0.1:PORT and localhost:PORT, "
+                               f"which {self.host} does not answer: listen on 127.0.0.1 (the default) "
+                               "or 0.0.0.0")
         listener = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -46,11 +70,19 @@ class Emulator:
             listener.close()
             raise RuntimeError(f"the emulator could not listen on {self.host}:{self.port} "
                                f"({exc.strerror}; is the port in use? try another --port, or 0)") from None
+        port = listener.getsockname()[1]
+        tls: dict[str, str] = {}
+        if self.rehearse_tenant:   # the domains name the port, so they are known only now
+            self.tenant = rehearsal_tenant(self.tenant, port)
+            self._cert_dir = tempfile.mkdtemp(prefix="mfa-kit-rehearsal-")
+            cert, key = write_self_signed(self._cert_dir)
+            tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
         store = Store(self.db)
         clock = Clock()
         runtime = Runtime(self.tenant, store, clock, Signer(store), Buckets(clock))
         users.seed(runtime)
-        config = uvicorn.Config(build_app(runtime), log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(build_app(runtime), log_level="warning", access_log=False, lifespan="off",
+                                **tls)
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]},
                                   name="mfa-kit-emulator", daemon=True)
@@ -62,11 +94,16 @@ class Emulator:
                 thread.join(timeout=5)
                 listener.close()
                 store.close()
+                self._remove_certificate()
                 raise RuntimeError(f"the emulator did not start on {self.host}:{self.port} within {timeout} s")
             time.sleep(0.01)
-        self.port = listener.getsockname()[1]
-        shown = f"[{self.host}]" if ":" in self.host else self.host
-        self.url = f"http://{shown}:{self.port}"
+        self.port = port
+        if self.rehearse_tenant:
+            self.url = f"https://127.0.0.1:{port}"
+            self.ca_bundle = tls["ssl_certfile"]
+        else:
+            shown = f"[{self.host}]" if ":" in self.host else self.host
+            self.url = f"http://{shown}:{self.port}"
         self._server, self._thread, self._store = server, thread, store
         self._listener = listener
         return self
@@ -74,13 +111,65 @@ class Emulator:
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=STOP_GRACE)
+            if self._thread.is_alive():
+                # Idle keep-alive connections close at once over http; over TLS each waits for the
+                # client's close_notify (asyncio: up to 30 s), which an idle client never sends.
+                self._server.force_exit = True
+                self._thread.join(timeout=10)
             self._listener.close()
             self._store.close()
             self._server = self._thread = self._store = self._listener = None
+        self._remove_certificate()
+
+    def tenant_environment(self) -> dict[str, str]:
+        """The environment of a run against this rehearsal as against a real tenant: AUTH0_DOMAIN,
+        AUTH0_CUSTOM_DOMAIN, the first confidential client with the MFA grants, the first user
+        (who has no factor on a fresh database), and REQUESTS_CA_BUNDLE to trust the certificate."""
+        if not (self.rehearse_tenant and self.ca_bundle):
+            raise RuntimeError("tenant_environment() needs a started Emulator(rehearse_tenant=True)")
+        t = self.tenant
+        client = next((c for c in t.clients
+                       if c.client_secret and set(protocol.MFA_GRANTS) <= set(c.grant_types)), None)
+        if client is None:
+            raise RuntimeError(f"the tenant file {t.source} has no confidential client with the MFA grants "
+                               f"({', '.join(protocol.MFA_GRANTS)})")
+        user = t.users[0]
+        env = {"AUTH0_DOMAIN": t.domain, "AUTH0_CUSTOM_DOMAIN": t.custom_domain,
+               "AUTH0_CLIENT_ID": client.client_id, "AUTH0_CLIENT_SECRET": client.client_secret,
+               "AUTH0_USERNAME": user.username, "AUTH0_PASSWORD": user.password,
+               "REQUESTS_CA_BUNDLE": self.ca_bundle}
+        return {name: value for name, value in env.items() if value}
+
+    def _remove_certificate(self) -> None:
+        if self._cert_dir is not None:
+            shutil.rmtree(self._cert_dir, ignore_errors=True)
+            self._cert_dir = self.ca_bundle = None
 
     def __enter__(self) -> "Emulator":
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+STOP_GRACE = 1.0   # seconds for requests in flight to finish before open connections are dropped
+REHEARSAL_HOSTS = ("127.0.0.1", "0.0.0.0")   # listen addresses that 127.0.0.1 and localhost reach
+
+
+def rehearsal_tenant(tenant: Tenant, port: int) -> Tenant:
+    """`tenant` as a rehearsal serves it: canonical domain 127.0.0.1:PORT, custom domain
+    localhost:PORT, and API identifiers under the file's domains moved to the new ones (so the demo's
+    pitfall API, https://CUSTOM_DOMAIN/mfa, stays a pitfall)."""
+    domain, custom = f"127.0.0.1:{port}", f"localhost:{port}"
+    moves = [(f"https://{old}", f"https://{new}") for old, new in
+             ((tenant.custom_domain, custom), (tenant.domain, domain)) if old]
+
+    def moved(identifier: str) -> str:
+        for old, new in moves:
+            if identifier == old or identifier.startswith(f"{old}/"):
+                return new + identifier[len(old):]
+        return identifier
+
+    apis = tuple(dataclasses.replace(api, identifier=moved(api.identifier)) for api in tenant.apis)
+    return dataclasses.replace(tenant, domain=domain, custom_domain=custom, apis=apis)

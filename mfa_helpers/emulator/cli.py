@@ -2,10 +2,14 @@
 
 State is kept in a SQLite file (default .mfa-kit/emulator.sqlite3 under the current directory), so
 enrollments survive a restart; `--db :memory:` forgets everything on exit.
+
+`--rehearse-tenant` serves HTTPS as a real tenant would (a self-signed certificate made for this run,
+domains 127.0.0.1:PORT and localhost:PORT) and prints the `export` lines that point the kit at it.
 """
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
 import threading
@@ -23,11 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--tenant", default=None, help="tenant file (YAML/TOML; default: the bundled demo)")
     parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB}; or :memory:)")
+    parser.add_argument("--rehearse-tenant", action="store_true",
+                        help="act as a real tenant: HTTPS with a self-signed certificate, domains "
+                             "127.0.0.1:PORT and localhost:PORT; prints the environment of a tenant run")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        emulator = Emulator(tenant=args.tenant, db=args.db, port=args.port, host=args.host)
+        emulator = Emulator(tenant=args.tenant, db=args.db, port=args.port, host=args.host,
+                            rehearse_tenant=args.rehearse_tenant)
         emulator.start()
     except TenantError as exc:
         print(f"mfa-kit emulator: bad tenant file\n  {exc}", file=sys.stderr)
@@ -54,7 +62,8 @@ def banner(emulator: Emulator) -> str:
     lines = [
         f"Auth0 MFA API emulator ({t.name}) listening on {emulator.url}",
         f"  canonical domain : {t.domain}  (any Host other than the custom domain)",
-        f"  custom domain    : {t.custom_domain or '-'}  (send Host: {t.custom_domain})" if t.custom_domain
+        f"  custom domain    : {t.custom_domain}  (https://{t.custom_domain})" if emulator.rehearse_tenant
+        else f"  custom domain    : {t.custom_domain}  (send Host: {t.custom_domain})" if t.custom_domain
         else "  custom domain    : -",
         f"  MFA API audience : {t.mfa_audience}",
         f"  realm            : {t.connection}",
@@ -69,5 +78,15 @@ def banner(emulator: Emulator) -> str:
     lines += [f"    {u.username:<28} password {u.password}" for u in t.users]
     lines.append(f"  discovery: {emulator.url}/.well-known/openid-configuration   "
                  f"API docs: {emulator.url}/docs")
+    if emulator.rehearse_tenant:
+        lines.append(f"  certificate      : {emulator.ca_bundle}  (self-signed, removed on exit)")
+        try:
+            exports = [f"export {name}={shlex.quote(value)}"
+                       for name, value in emulator.tenant_environment().items()]
+        except RuntimeError as exc:   # a tenant file without a client that can do MFA
+            exports = [f"  no tenant environment: {exc}"]
+        lines.append("Tenant rehearsal: paste these lines into a shell, then run "
+                     "`mfa-kit verify --target tenant` or the notebooks as against a real tenant:")
+        lines += exports
     lines.append("Stop with Ctrl-C.")
     return "\n".join(lines)

@@ -28,8 +28,12 @@ class Runtime:
 
     def domain_named(self, call: Call) -> str | None:
         """The tenant domain (custom or canonical) a request's Host header names; None when it came
-        to the emulator's own address, which stands for the canonical domain."""
-        return call.host if call.host in (self.tenant.domain, self.tenant.custom_domain) else None
+        to the emulator's own address, which stands for the canonical domain. A domain with a port
+        (a tenant rehearsal's `localhost:PORT`) is matched with the port, any other without."""
+        for domain in (self.tenant.domain, self.tenant.custom_domain):
+            if domain and domain in (call.host, call.authority):
+                return domain
+        return None
 
     def issuer(self, call: Call) -> str:
         """Auth0's issuer for the domain a request reached: `https://DOMAIN/`, never the emulator's
@@ -51,6 +55,7 @@ class Call:
     headers: Headers
     base_url: str       # how the request reached us (its Host header), no trailing slash
     host: str = ""      # the Host header's name: lower case, no port
+    authority: str = "" # the Host header: lower case, with its port when it names one
     query: dict[str, str] = field(default_factory=dict)
     path_params: dict[str, str] = field(default_factory=dict)
 
@@ -60,7 +65,7 @@ class Call:
         fields = _parse_body(raw, request.headers.get("content-type", ""))
         return cls(fields={k: v for k, v in fields.items() if v is not None and v != ""},
                    headers=request.headers, base_url=str(request.base_url).rstrip("/"),
-                   host=(request.url.hostname or "").lower(),
+                   host=(request.url.hostname or "").lower(), authority=request.url.netloc.lower(),
                    query=dict(request.query_params),
                    path_params=dict(request.path_params))
 
