@@ -62,7 +62,10 @@ class Emulator:
             raise RuntimeError(f"a tenant rehearsal serves the domains 127.0.0.1:PORT and localhost:PORT, "
                                f"which {self.host} does not answer: listen on 127.0.0.1 (the default) "
                                "or 0.0.0.0")
-        listener = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        # IPPROTO_TCP named: asyncio turns Nagle's algorithm off only on sockets that say they are
+        # TCP; left at 0, every answer on a kept-alive connection waited ~40 ms for a delayed ACK.
+        listener = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM,
+                                 socket.IPPROTO_TCP)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             listener.bind((self.host, self.port))   # bound here: a busy port fails in the caller
