@@ -11,11 +11,10 @@ import nbformat
 import pytest
 
 from mfa_helpers.cli import main
+from mfa_helpers.emulator import Emulator
 
 RESULT_MIME = "application/vnd.mfa-kit.result+json"
-PLANTED = {  # values that must never reach a file of the run folder
-    "AUTH0_CLIENT_SECRET": "planted-client-secret-7Hq2",
-    "AUTH0_PASSWORD": "planted-password-Zx81",
+PLANTED = {  # values that must never reach a file of the run folder (with the tenant's secrets)
     "MFA_KIT_TEST_API_TOKEN": "planted-api-token-Rr55",
 }
 
@@ -40,16 +39,28 @@ def record(key, value):  # what walkthrough.record displays
 """
 
 
+@pytest.fixture(scope="module")
+def rehearsal():
+    """A tenant for the runner: the emulator rehearsing one over HTTPS (the runner checks its test
+    user before the run and after each notebook; the generated notebooks never contact it)."""
+    with Emulator(rehearse_tenant=True) as emu:
+        yield emu
+
+
 @pytest.fixture
-def tenant_env(monkeypatch, tmp_path):
-    """A tenant configuration that the generated notebooks never contact, with planted secrets."""
+def tenant_env(rehearsal, monkeypatch, tmp_path):
+    """The rehearsal's tenant settings and a planted secret; the working directory is `tmp_path`."""
     monkeypatch.chdir(tmp_path)  # runs/ and any .env are looked up here
-    monkeypatch.setenv("AUTH0_DOMAIN", "verify-test.example.invalid")
-    monkeypatch.setenv("AUTH0_CLIENT_ID", "test-client-id")
-    monkeypatch.setenv("AUTH0_USERNAME", "tester@example.com")
-    for name, value in PLANTED.items():
+    for name, value in {**rehearsal.tenant_environment(), **PLANTED}.items():
         monkeypatch.setenv(name, value)
     return tmp_path
+
+
+def planted() -> dict[str, str]:
+    """Every secret of the run's environment: the tenant's client secret and password, and PLANTED."""
+    import os
+
+    return {name: os.environ[name] for name in ("AUTH0_CLIENT_SECRET", "AUTH0_PASSWORD", *PLANTED)}
 
 
 def verify(*argv: str) -> int:
@@ -124,7 +135,7 @@ def test_planted_secrets_reach_no_file_of_the_run_folder(tenant_env):
     notebooks = tenant_env / "nbs"
     path = make_notebook(notebooks / "03_leaky.ipynb", RECORD, LEAKY)
     nb = nbformat.read(path, as_version=4)  # widget state saved in the source notebook
-    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {PLANTED["AUTH0_PASSWORD"]: {}}}}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {planted()["AUTH0_PASSWORD"]: {}}}}
     nbformat.write(nb, path)
 
     assert verify("--notebooks-dir", str(notebooks), "--out", "runs/leak") == 1
@@ -135,7 +146,7 @@ def test_planted_secrets_reach_no_file_of_the_run_folder(tenant_env):
         "report.html", "junit.xml", "summary.json", "notebooks/03_leaky.ipynb", "har/03_leaky.har"}
     for file in files + [tenant_env / "runs" / "history.jsonl"]:
         text = file.read_text(encoding="utf-8")
-        for name, value in PLANTED.items():
+        for name, value in planted().items():
             assert value not in text, f"{name} leaked into {file.relative_to(tenant_env)}"
     executed = nbformat.read(run / "notebooks" / "03_leaky.ipynb", as_version=4)
     assert "widgets" not in executed.metadata

@@ -30,6 +30,7 @@ from .nbval_check import NbvalResult, check_goldens, skipped
 from .pool import Job, Outcome, replay_all
 from .report import render_report
 from .scrub import Scrubber
+from .tenant import TestUser, not_replayable
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,16 +90,25 @@ class Plan:
     history: Path
     jobs: int
     cell_timeout: float
+    left_out: dict[Path, str]  # on a tenant: notebooks a headless run cannot replay there, and why
 
 
 def _plan(args: argparse.Namespace) -> Plan:
     env = Environment.load()
     target = resolve_target(args.target, env)
     notebooks = select_notebooks(args.notebooks_dir, args.notebooks)
+    left_out = not_replayable(notebooks, env.values) if target == "tenant" else {}
+    notebooks = [nb for nb in notebooks if nb not in left_out]
+    if not notebooks:
+        raise ConfigError("none of the selected notebooks can be replayed headless on a tenant: "
+                          + "; ".join(f"{nb.stem} {why}" for nb, why in left_out.items()),
+                          "select others, or run these against the emulator (--target emulator)")
     if args.no_nbval:
         goldens = GoldenSet(skip_reason="--no-nbval")
     else:
         goldens = find_goldens(args.golden_dir or DEFAULT_GOLDEN_DIR, explicit=args.golden_dir is not None)
+        goldens = goldens.select(keep={nb.stem for nb in notebooks} if args.notebooks else None,
+                                 drop={nb.stem for nb in left_out})
     started = datetime.now(timezone.utc)
     out = args.out or _fresh_run_dir(Path("runs"), started)
     if out.exists() and any(out.iterdir()):
@@ -107,7 +117,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         print("mfa-kit verify: warning: notebooks share the tenant's test user; --jobs > 1 may make them collide",
               file=sys.stderr)
     return Plan(env, target, notebooks, goldens, started, out, args.history or out.parent / history.HISTORY_FILE,
-                args.jobs or default_jobs(target, len(notebooks)), args.timeout)
+                args.jobs or default_jobs(target, len(notebooks)), args.timeout, left_out)
 
 
 def _fresh_run_dir(parent: Path, started: datetime) -> Path:
@@ -128,7 +138,13 @@ def _execute(plan: Plan) -> dict[str, Any]:
             where = f" at {kernel_env['MFA_KIT_EMULATOR_URL']}" if plan.target == "emulator" else ""
             print(f"mfa-kit verify: {len(plan.notebooks)} notebook(s) on the {plan.target}{where}, "
                   f"{plan.jobs} at a time", file=sys.stderr)
-            jobs = [Job.staged(nb, staging, kernel_env, plan.cell_timeout) for nb in plan.notebooks]
+            for notebook, why in plan.left_out.items():
+                print(f"mfa-kit verify: not replayed on a tenant: {notebook.stem}: it {why}", file=sys.stderr)
+            on_tenant = plan.target == "tenant"
+            if on_tenant:
+                TestUser(kernel_env).check_ready()
+            jobs = [Job.staged(nb, staging, kernel_env, plan.cell_timeout, restore_user=on_tenant)
+                    for nb in plan.notebooks]
             outcomes = replay_all(jobs, plan.jobs)
             nbval = _nbval_stage(plan, kernel_env, staging)
         plan.out.mkdir(parents=True, exist_ok=True)
@@ -166,7 +182,7 @@ def _nbval_stage(plan: Plan, kernel_env: dict[str, str], staging: Path) -> Nbval
         return skipped(goldens.skip_reason)
     print(f"mfa-kit verify: nbval on {len(goldens.notebooks)} golden notebook(s), {plan.jobs} at a time",
           file=sys.stderr)
-    return check_goldens(goldens, kernel_env, plan.cell_timeout, staging, plan.jobs)
+    return check_goldens(goldens, kernel_env, plan.cell_timeout, staging, plan.jobs, on_tenant=plan.target == "tenant")
 
 
 def _collect(job: Job, outcome: Outcome, out: Path, scrubber: Scrubber) -> dict[str, Any]:
@@ -202,6 +218,7 @@ def _collect(job: Job, outcome: Outcome, out: Path, scrubber: Scrubber) -> dict[
         "har": har,
         "log": log,
         "failure": None if failure is None else {**vars(failure), "headline": failure.headline},
+        "left_behind": list(outcome.left_behind),
         "results": [{"key": r.get("key"), "value": r.get("value")} for r in results],
         "diagnosis": diagnose_har(out / har) if har and outcome.error else [],
     }
@@ -221,6 +238,7 @@ def _summary(plan: Plan, notebooks: list[dict[str, Any]], nbval: NbvalResult, be
         "passed": passed,
         "exit_code": 0 if passed else 1,
         "counts": {"passed": len(notebooks) - failed, "failed": failed},
+        "left_out": [{"name": nb.stem, "reason": why} for nb, why in plan.left_out.items()],
         "notebooks": notebooks,
         "nbval": {**nbval.to_dict(), "log": "nbval.log" if nbval.log else None},
     }

@@ -138,6 +138,16 @@ class GoldenSet:
     sanitize: Path | None = None
     skip_reason: str | None = None
 
+    def select(self, keep: set[str] | None, drop: set[str]) -> "GoldenSet":
+        """The goldens named in `keep` (all when None: a selection checks only its own goldens)
+        and not in `drop` (notebooks left out of the run)."""
+        if self.skip_reason:
+            return self
+        kept = [nb for nb in self.notebooks if (keep is None or nb.stem in keep) and nb.stem not in drop]
+        if not kept:
+            return GoldenSet(skip_reason="no golden notebook for the notebooks replayed")
+        return GoldenSet(kept, self.sanitize)
+
 
 def find_goldens(golden_dir: Path, explicit: bool) -> GoldenSet:
     """Goldens in `golden_dir`; a missing default folder skips the stage, a missing explicit one is an error."""

@@ -29,7 +29,7 @@ class Failure:
 
     @property
     def headline(self) -> str:
-        where = f"cell {self.cell_index}" if self.cell_index is not None else "before any cell"
+        where = f"cell {self.cell_index}" if self.cell_index is not None else "outside the cells"
         if self.execution_count is not None:
             where += f" (In [{self.execution_count}])"
         first_line = self.evalue.strip().splitlines()[0] if self.evalue.strip() else ""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .config import GoldenSet
 from .executed import strip_ansi
+from .tenant import TestUser, tenant_patterns
 
 JUNIT_ANSI = re.compile(r"#x1B\[[0-9;]*[A-Za-z]")
 
@@ -46,13 +47,29 @@ def skipped(reason: str) -> NbvalResult:
 
 
 def check_goldens(goldens: GoldenSet, env: dict[str, str], cell_timeout: float | None, workdir: Path,
-                  jobs: int = 1) -> NbvalResult:
+                  jobs: int = 1, on_tenant: bool = False) -> NbvalResult:
     """Run nbval over `goldens` with `env`, `jobs` golden notebooks at a time (one pytest each);
-    `workdir` (outside the run folder) receives their raw JUnit files."""
+    `workdir` (outside the run folder) receives their raw JUnit files. On a tenant, the outputs
+    are compared through the tenant's patterns too, and the test user is put back after each."""
     if goldens.skip_reason:
         return skipped(goldens.skip_reason)
+    sanitize, plugins = goldens.sanitize, []
+    if on_tenant:
+        sanitize = workdir / "nbval_sanitize_tenant.cfg"
+        committed = goldens.sanitize.read_text(encoding="utf-8") if goldens.sanitize else ""
+        # The tenant's sections first: the committed ones rewrite 127.0.0.1:PORT addresses, which a
+        # rehearsal's AUTH0_DOMAIN is.
+        sanitize.write_text(tenant_patterns(env) + "\n" + committed, encoding="utf-8")
+        plugins = ["-p", "mfa_helpers.runner.nbval_tenant"]
+
+    def check(notebook: Path) -> tuple[int, list[NbvalCase], str]:
+        result = _check_one(notebook, sanitize, plugins, env, cell_timeout, workdir)
+        if on_tenant:
+            TestUser(env).restore()
+        return result
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        checks = list(pool.map(lambda nb: _check_one(nb, goldens.sanitize, env, cell_timeout, workdir), goldens.notebooks))
+        checks = list(pool.map(check, goldens.notebooks))
     cases = [case for _, case_list, _ in checks for case in case_list]
     log = "\n\n".join(text for _, _, text in checks)
     broken = [code for code, _, _ in checks if code not in (0, 1)]
@@ -64,11 +81,11 @@ def check_goldens(goldens: GoldenSet, env: dict[str, str], cell_timeout: float |
     return NbvalResult("failed", reason, cases, log)
 
 
-def _check_one(notebook: Path, sanitize: Path | None, env: dict[str, str], cell_timeout: float | None,
-               workdir: Path) -> tuple[int, list[NbvalCase], str]:
+def _check_one(notebook: Path, sanitize: Path | None, plugins: list[str], env: dict[str, str],
+               cell_timeout: float | None, workdir: Path) -> tuple[int, list[NbvalCase], str]:
     junit = workdir / f"nbval-{notebook.stem}.xml"
     command = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-q", "-p", "no:cacheprovider",
-               f"--confcutdir={notebook.parent}", f"--junitxml={junit}"]
+               *plugins, f"--confcutdir={notebook.parent}", f"--junitxml={junit}"]
     if sanitize:
         command.append(f"--nbval-sanitize-with={sanitize}")
     if cell_timeout:

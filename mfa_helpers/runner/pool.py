@@ -26,15 +26,17 @@ class Job:
     log: Path  # the kernel's and papermill's own stdout/stderr, kept off the progress bar
     env: dict[str, str]
     cell_timeout: float | None
+    restore_user: bool = False  # on a tenant: remove what the notebook left on the shared test user
 
     @classmethod
-    def staged(cls, notebook: Path, staging: Path, env: dict[str, str], cell_timeout: float | None) -> "Job":
+    def staged(cls, notebook: Path, staging: Path, env: dict[str, str], cell_timeout: float | None,
+               restore_user: bool = False) -> "Job":
         """A job whose outputs land under `staging`; the notebook saves its HAR where MFA_KIT_HAR_PATH says."""
         har = staging / "har" / f"{notebook.stem}.har"
         for path in (staging / "executed", har.parent, staging / "logs"):
             path.mkdir(parents=True, exist_ok=True)
         return cls(notebook, staging / "executed" / notebook.name, har, staging / "logs" / f"{notebook.stem}.log",
-                   {**env, "MFA_KIT_HAR_PATH": str(har)}, cell_timeout)
+                   {**env, "MFA_KIT_HAR_PATH": str(har)}, cell_timeout, restore_user)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Outcome:
     finished_at: float
     error: str | None  # "ExceptionName: message" when the notebook failed, else None
     in_cell: bool = False  # the error is a cell's own exception (not a timeout or a dead kernel)
+    left_behind: tuple[str, ...] = ()  # tenant: authenticators the notebook left, removed by the runner
 
     @property
     def duration(self) -> float:
@@ -86,7 +89,30 @@ def replay(job: Job) -> Outcome:
         log.close()
         os.environ.clear()
         os.environ.update(saved_env)
-    return Outcome(job.notebook, started, time.time(), error, in_cell)
+    finished = time.time()
+    left_behind: tuple[str, ...] = ()
+    if job.restore_user:
+        left_behind, restore_error = _restore(job.env)
+        error = error or restore_error
+    return Outcome(job.notebook, started, finished, error, in_cell, left_behind)
+
+
+def _restore(env: dict[str, str]) -> tuple[tuple[str, ...], str | None]:
+    """Put the tenant's test user back to no factor; a notebook that passed but left some did not
+    clean up, which is a failure of its own."""
+    from mfa_helpers.errors import KitError
+
+    from .config import ConfigError
+    from .tenant import TestUser
+
+    try:
+        removed = tuple(TestUser(env).restore())
+    except (KitError, ConfigError) as exc:
+        return (), f"RestoreFailed: the test user could not be put back to no factor: {exc}"
+    if removed:
+        return removed, (f"LeftBehind: the notebook left {len(removed)} authenticator(s) on the test user "
+                         f"({', '.join(removed)}); the runner removed them")
+    return removed, None
 
 
 def _kernel_name(notebook: Path) -> str:

@@ -1,0 +1,133 @@
+"""A verification run against a real tenant: its one test user, checked before the run and put back
+after each notebook, and the notebooks a headless run cannot replay there.
+
+The notebooks share the test user. Before anything runs, the user must have no authenticator: every
+notebook starts from "no factor" (it enrolls, then removes what it enrolled), and it means that any
+factor present after a notebook is the run's own. So when a notebook fails half-way and leaves an
+enrollment behind, the runner removes it before the next notebook, which would otherwise fail with
+"User is already enrolled", and the kit still never deletes a factor it did not create.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mfa_helpers.client import MfaClient
+from mfa_helpers.errors import KitError, MfaRequired
+from mfa_helpers.settings import Settings
+
+from .config import ConfigError
+
+# What a notebook may declare in its metadata (`"mfa_kit": {"needs": [...]}`), and why a headless
+# run on a tenant cannot give it.
+NEEDS_ON_TENANT = {
+    "phone": "reads SMS, voice and email codes and answers push from the emulator's outbox, which a "
+             "tenant does not have: run it interactively, with a real phone",
+    "custom_domain": "shows the custom-domain pitfall: set AUTH0_CUSTOM_DOMAIN to replay it",
+    "browser_login": "signs in at /authorize, which on a tenant is Universal Login in a browser: run it "
+                     "interactively",
+}
+
+
+def notebook_needs(notebook: Path) -> list[str]:
+    """What a notebook declares it needs (`metadata.mfa_kit.needs`)."""
+    import nbformat
+
+    return list(nbformat.read(notebook, as_version=4).metadata.get("mfa_kit", {}).get("needs", []))
+
+
+def not_replayable(notebooks: Sequence[Path], env: Mapping[str, str]) -> dict[Path, str]:
+    """The notebooks a headless tenant run leaves out, with the reason."""
+    left_out = {}
+    for notebook in notebooks:
+        for need in notebook_needs(notebook):
+            if need == "custom_domain" and env.get("AUTH0_CUSTOM_DOMAIN"):
+                continue
+            if need in NEEDS_ON_TENANT:
+                left_out[notebook] = NEEDS_ON_TENANT[need]
+                break
+    return left_out
+
+
+class TestUser:
+    """The tenant's test user (AUTH0_USERNAME), seen through the MFA API with the run's settings."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, env: Mapping[str, str]):
+        self.client = MfaClient(Settings.from_env(env, dotenv=""), retry_on_429=3)
+
+    def authenticators(self) -> tuple[str, list[dict[str, Any]]]:
+        """An mfa_token of a fresh sign-in and the user's authenticators (the mfa_token lists them)."""
+        try:
+            tokens = self.client.login()
+        except MfaRequired as required:
+            return required.mfa_token, self.client.list_authenticators(required.mfa_token)
+        raise ConfigError(
+            f"the test user {self.client.settings.username} signed in without MFA "
+            f"(the answer had {', '.join(sorted(tokens))})",
+            "require MFA for this user: Security → Multi-factor Auth → Require Multi-factor Auth: Always")
+
+    def check_ready(self) -> None:
+        """Before the run: the user signs in, MFA applies, and no authenticator is enrolled yet."""
+        try:
+            _, factors = self.authenticators()
+        except KitError as exc:
+            raise ConfigError(f"the test user cannot sign in: {exc}",
+                              "check AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, AUTH0_USERNAME and "
+                              "AUTH0_PASSWORD (README: 'Configuration for a real tenant')") from None
+        if factors:
+            kinds = ", ".join(f"{a.get('authenticator_type')} ({a.get('id')})" for a in factors)
+            raise ConfigError(
+                f"the test user {self.client.settings.username} already has authenticators: {kinds}",
+                "use a user kept for verification, with no factor enrolled: the notebooks enroll their own, "
+                "and the kit never removes factors it did not create (remove these in the Dashboard: "
+                "User Management → Users → the user → Multi-factor Authentication)")
+
+    def restore(self) -> list[str]:
+        """After a notebook: remove what it left behind (the run's own, since the user started with
+        none) and return their types; the recovery code goes last, with the last factor."""
+        token, factors = self.authenticators()
+        factors.sort(key=lambda a: a.get("authenticator_type") == "recovery-code")
+        removed = []
+        for factor in factors:
+            try:
+                self.client.delete_authenticator(token, factor["id"])
+            except KitError as exc:
+                if getattr(exc, "status", None) != 404:  # a recovery code may go with the last factor
+                    raise
+            removed.append(str(factor.get("oob_channel") or factor.get("authenticator_type")))
+        return removed
+
+
+# nbval against a tenant. The golden notebooks were recorded on the emulator, so on a tenant the same
+# cells answer from other addresses, for another user, with `target` "tenant": these patterns name
+# those values alike on both sides. What stays compared is what verification is for: statuses,
+# errors, field names, factor kinds.
+DEMO_DOMAIN = r"mfa-kit-demo\.us\.auth0\.com"
+DEMO_CUSTOM_DOMAIN = r"login\.mfa-kit-demo\.example"
+EMULATOR_BASE = r"http://127\.0\.0\.1:\d+"  # the emulator's own address, in the goldens
+
+
+def tenant_patterns(env: Mapping[str, str]) -> str:
+    """Sanitizer sections (nbval's cfg format) that make a tenant's outputs comparable with the goldens."""
+    domain = re.escape(env["AUTH0_DOMAIN"].split("://", 1)[-1].strip("/"))
+    sections = {
+        # A tenant's address is its domain: where the emulator's outputs show its own address next
+        # to the canonical https://DOMAIN (issuer, audience), a tenant's show the same URL twice.
+        "target_address": (rf"https://(?:{domain}|{DEMO_DOMAIN})|{EMULATOR_BASE}", "https://TENANT_DOMAIN"),
+        "tenant_domain": (rf"{domain}|{DEMO_DOMAIN}", "TENANT_DOMAIN"),
+        "target_kind": (r"""(["'])(?:tenant|emulator)\1""", r"\1TARGET\1"),
+        "test_user": (r"username='[^']*'|\b\w•••@•••\.\w+", "USER"),
+        # Settings that differ by nature: the emulator's address, the custom domain (optional on a
+        # tenant), and the application's grant types (readable on the emulator only).
+        "target_settings": (r"""\b(emulator_url|custom_domain)=(?:None|'[^']*')|"(custom_domain|mfa_grants_enabled)": """
+                            r"""(?:true|false|null|"[^"]*")""", r"\1\2=?"),
+    }
+    custom = env.get("AUTH0_CUSTOM_DOMAIN", "").split("://", 1)[-1].strip("/")
+    if custom:
+        sections["custom_domain"] = (rf"{re.escape(custom)}|{DEMO_CUSTOM_DOMAIN}", "CUSTOM_DOMAIN")
+    return "".join(f"\n[tenant_{name}]\nregex: {regex}\nreplace: {replace}\n"
+                   for name, (regex, replace) in sections.items())
