@@ -14,8 +14,9 @@ START = f"start it with `mfa-kit emulator` or set {ENV['emulator_url']} to its a
 NO_ANSWER = {
     "refused": ("connection refused", f"is the emulator running? {START}"),
     "timeout": ("no answer in time", f"the emulator is stuck or busy: restart it ({START})"),
-    "tls": ("TLS handshake failed", f"the emulator speaks plain http: use http://, not https://, "
-                                    f"in {ENV['emulator_url']}"),
+    "tls": ("TLS handshake failed", f"the emulator speaks plain http: use http://, not https://, in "
+                                    f"{ENV['emulator_url']} (a --rehearse-tenant emulator speaks https: "
+                                    "set REQUESTS_CA_BUNDLE to the certificate it printed)"),
     "dns": ("the host name does not resolve", f"check the address in {ENV['emulator_url']} "
                                               "(default http://127.0.0.1:8787)"),
 }
