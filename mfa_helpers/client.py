@@ -12,6 +12,7 @@ import json
 import logging
 import secrets as pysecrets
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -20,8 +21,8 @@ from urllib.parse import quote, urlencode
 import requests
 
 from . import protocol
-from .errors import (AuthorizationPending, ConfigurationError, ConnectionProblem, KitError, PollTimeout,
-                     RateLimited, SlowDown, classify_network_error, error_for)
+from .errors import (Auth0Error, AuthorizationPending, ConfigurationError, ConnectionProblem, KitError,
+                     PollTimeout, RateLimited, SlowDown, classify_network_error, error_for)
 from .exchange import Exchange, Session
 from .settings import EMULATOR_URL, ENV, Settings
 
@@ -198,6 +199,18 @@ class MfaClient:
     def delete_authenticator(self, token: str, authenticator_id: str) -> None:
         """Remove one authenticator (`token`: MFA API access token with remove:authenticators)."""
         self._call("DELETE", f"/mfa/authenticators/{quote(authenticator_id, safe='')}", bearer=token)
+
+    def delete_authenticators(self, token: str, authenticators: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Remove each of `authenticators` (as listed), the recovery code last: it may already have
+        gone with the last factor, so its 404 is no error. Returns them in the order removed."""
+        ordered = sorted(authenticators, key=lambda a: a.get("authenticator_type") == "recovery-code")
+        for authenticator in ordered:
+            try:
+                self.delete_authenticator(token, authenticator["id"])
+            except Auth0Error as error:
+                if error.status != 404 or authenticator.get("authenticator_type") != "recovery-code":
+                    raise
+        return [dict(a) for a in ordered]
 
     def refresh(self, refresh_token: str) -> dict[str, Any]:
         """The refresh_token grant (needs scope offline_access at login)."""

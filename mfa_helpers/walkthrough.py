@@ -336,17 +336,9 @@ class Walkthrough:
             current = self.client.list_authenticators(token)
         except Auth0Error:  # the mfa_token was spent and no MFA API access token was obtained
             return [], 0
-        mine = sorted((a for a in current if a["id"] not in self.baseline),
-                      key=lambda a: kind_of(a) == "recovery-code")
-        deleted = []
-        for factor in mine:
-            try:
-                self.client.delete_authenticator(token, factor["id"])
-            except Auth0Error as error:
-                if error.status != 404:  # a recovery code may go with the last factor
-                    raise
-            deleted.append(kind_of(factor))
-        return deleted, len(current) - len(mine)
+        mine = [a for a in current if a["id"] not in self.baseline]
+        deleted = self.client.delete_authenticators(token, mine)
+        return [kind_of(a) for a in deleted], len(current) - len(mine)
 
     # -- internals ------------------------------------------------------------------------------
     def _submit(self, step: str, mfa_token: str, response: Mapping[str, Any], code: str) -> Outcome:

@@ -38,6 +38,21 @@ def test_otp_enrollment_login_mfa_required_associate_confirm(client):
     assert client.session.exchanges[2].request_json["grant_type"] == protocol.GRANT_MFA_OTP
 
 
+def test_delete_authenticators_removes_the_recovery_code_last_and_only_its_404_is_no_error(client):
+    _enroll_otp(client)
+    token = mfa_required(client).mfa_token  # a new sign-in's mfa_token manages the factors
+    listed = client.list_authenticators(token)
+    assert [a["authenticator_type"] for a in client.delete_authenticators(token, listed)] == ["otp", "recovery-code"]
+    assert client.list_authenticators(token) == []
+    # The recovery code went with the last factor: its DELETE answered 404, which is no error.
+    assert [e.status for e in client.session.exchanges[-3:-1]] == [204, 404]
+    gone_otp = next(a for a in listed if a["authenticator_type"] == "otp")
+    assert client.delete_authenticators(token, [a for a in listed if a is not gone_otp]) != []  # 404 tolerated
+    with pytest.raises(Auth0Error) as missing:  # any other factor's 404 is an error
+        client.delete_authenticators(token, [gone_otp])
+    assert missing.value.status == 404
+
+
 def test_challenge_otp_gives_an_mfa_api_token_to_list_delete_verify_and_refresh(emu):
     client = _otp_user(emu)
     required = mfa_required(client, audience=client.mfa_audience, scope=MFA_SCOPE)
