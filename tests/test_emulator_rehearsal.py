@@ -14,7 +14,7 @@ import pyotp
 import pytest
 import requests
 
-from mfa_helpers import MfaClient, Settings, protocol
+from mfa_helpers import MfaClient, Settings
 from mfa_helpers.emulator import Emulator
 from mfa_helpers.emulator.control import EmulatorControl
 from mfa_helpers.errors import MfaRequired
