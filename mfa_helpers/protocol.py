@@ -103,6 +103,8 @@ _ALL = [
           "User does not have any enrolled authenticator with the supported challenge type ({types})",
           "user"),
     _spec("unauthorized_client_auth", 401, "access_denied", "Unauthorized", "user"),
+    # a browser's Origin that the client's Allowed Web Origins lack ("Failed by CORS" in the tenant log)
+    _spec("origin_not_allowed", 401, "access_denied", "Unauthorized", "user"),
     _spec("grant_not_allowed", 403, "unauthorized_client",
           "Grant type '{grant_type}' not allowed for the client.", "user"),
     _spec("service_not_enabled", 403, "access_denied",

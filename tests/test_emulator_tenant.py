@@ -74,7 +74,7 @@ def test_emulator_surface_through_control(emulator, control):
     view = control.tenant()
     assert set(view) == {"domain", "custom_domain", "name", "mfa_audience", "clients", "users"}
     assert view["users"][0] == {"username": "learner@example.com", "password": "Learner-demo-pass-1"}
-    assert set(view["clients"][0]) == {"client_id", "client_secret", "grant_types", "name"}
+    assert set(view["clients"][0]) == {"client_id", "client_secret", "grant_types", "name", "web_origins"}
     named = control.create_user("someone@example.com", "Pw-123456")
     assert named == {"username": "someone@example.com", "password": "Pw-123456"}
     generated = control.create_user()

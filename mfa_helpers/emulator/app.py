@@ -18,7 +18,7 @@ from starlette.requests import Request
 
 from mfa_helpers import protocol
 
-from . import grants, login, mfa, outbox, users
+from . import cors, grants, login, mfa, outbox, users
 from .errors import ApiError
 from .runtime import Call, Runtime
 
@@ -35,6 +35,7 @@ class Route:
     body: tuple[str, ...] = ()  # request body fields, for the OpenAPI document
     query: tuple[str, ...] = ()
     bearer: bool = False
+    cors: bool = False          # a browser app may call it from its tenant's web origins (cors.py)
 
 
 # --- the OpenAPI document (/openapi.json): what the fuzzing work reads ---------------------------
@@ -136,19 +137,20 @@ def _push(state: str) -> Callable[[Runtime, Call], dict]:
 
 
 ROUTES = [
-    Route("POST", "/oauth/token", grants.token, body=TOKEN_FIELDS),
-    Route("POST", "/mfa/associate", mfa.associate, bearer=True, body=(
+    Route("POST", "/oauth/token", grants.token, body=TOKEN_FIELDS, cors=True),
+    Route("POST", "/mfa/associate", mfa.associate, bearer=True, cors=True, body=(
         "authenticator_types", "oob_channels", "phone_number", "email", "client_id", "client_secret")),
-    Route("POST", "/mfa/challenge", _challenge, body=(
+    Route("POST", "/mfa/challenge", _challenge, cors=True, body=(
         "client_id", "client_secret", "mfa_token", "challenge_type", "authenticator_id")),
-    Route("GET", "/mfa/authenticators", mfa.list_authenticators, bearer=True),
-    Route("DELETE", "/mfa/authenticators/{authenticator_id:path}", mfa.delete_authenticator, bearer=True),
+    Route("GET", "/mfa/authenticators", mfa.list_authenticators, bearer=True, cors=True),
+    Route("DELETE", "/mfa/authenticators/{authenticator_id:path}", mfa.delete_authenticator, bearer=True,
+          cors=True),
     Route("GET", "/authorize", login.authorize, query=(
         "response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method",
         "audience", "scope", "state", "nonce")),
     Route("POST", "/u/login", login.login, body=("login", "username", "password", "otp")),
-    Route("GET", "/.well-known/openid-configuration", _discovery),
-    Route("GET", "/.well-known/jwks.json", lambda rt, call: rt.signer.jwks()),
+    Route("GET", "/.well-known/openid-configuration", _discovery, cors=True),
+    Route("GET", "/.well-known/jwks.json", lambda rt, call: rt.signer.jwks(), cors=True),
     Route("GET", "/emulator/health", lambda rt, call: {"status": "ok"}, auth0=False),
     Route("GET", "/emulator/tenant", _tenant, auth0=False),
     Route("POST", "/emulator/users", _create_user, auth0=False, status=201,
@@ -162,7 +164,7 @@ ROUTES = [
 
 def _endpoint(rt: Runtime, route: Route):
     async def endpoint(request: Request) -> Response:
-        verdict = None
+        verdict = origin = None
         try:
             if route.auth0:
                 address = request.client.host if request.client else "?"
@@ -171,6 +173,7 @@ def _endpoint(rt: Runtime, route: Route):
                 if not verdict.allowed:
                     raise ApiError("rate_limited", headers={"Retry-After": str(verdict.retry_after)})
             call = await Call.read(request)
+            origin = _cross_origin(rt, route, request, call)
             result = route.handler(rt, call)
             response = result if isinstance(result, Response) else JSONResponse(
                 result, status_code=route.status)
@@ -182,9 +185,34 @@ def _endpoint(rt: Runtime, route: Route):
                                 f"({type(exc).__name__})").response()
         if verdict is not None:
             response.headers.update(verdict.headers())
+        if route.cors and origin:
+            response.headers.update(cors.headers(origin))
         return response
     endpoint.__name__ = getattr(route.handler, "__name__", "handler").strip("_<>") or "handler"
     return endpoint
+
+
+def _cross_origin(rt: Runtime, route: Route, request: Request, call: Call) -> str | None:
+    """The Origin to answer with CORS headers, or None; /oauth/token refuses an origin its client
+    does not allow (cors.py)."""
+    origin = request.headers.get("origin")
+    if not route.cors or not origin or cors.same_origin(rt.tenant, origin, call):
+        return None
+    if cors.allowed(rt.tenant, origin, cors.client_named(call)):
+        return origin
+    if route.path == "/oauth/token":
+        raise ApiError("origin_not_allowed")
+    return None
+
+
+def _preflight(rt: Runtime, route: Route):
+    async def preflight(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        if not origin or not cors.allowed(rt.tenant, origin):
+            return Response(status_code=204)
+        return Response(status_code=204, headers=cors.preflight_headers(
+            origin, route.method, request.headers.get("access-control-request-headers")))
+    return preflight
 
 
 def build_app(rt: Runtime) -> FastAPI:
@@ -194,4 +222,7 @@ def build_app(rt: Runtime) -> FastAPI:
         app.add_api_route(route.path, _endpoint(rt, route), methods=[route.method],
                           name=f"{route.method} {route.path}", openapi_extra=_openapi(route),
                           tags=["Auth0 Authentication API (MFA)" if route.auth0 else "Emulator only"])
+        if route.cors:
+            app.add_api_route(route.path, _preflight(rt, route), methods=["OPTIONS"], include_in_schema=False,
+                              name=f"OPTIONS {route.path}")
     return app

@@ -68,15 +68,17 @@ class EmulatorControl:
     approval, the clock. Not part of Auth0's API: only the emulator answers these. Every failure is
     an EmulatorError that names the fix."""
 
-    def __init__(self, base_url: str, timeout: float = 10.0):
+    def __init__(self, base_url: str, timeout: float = 10.0, verify: str | bool = True):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        # Per request: a Session's own `verify` loses to REQUESTS_CA_BUNDLE from the environment.
+        self.verify = verify   # a rehearsal's certificate file, or True for the system's CAs
         self._http = requests.Session()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         url = f"{self.base_url}/emulator/{path}"
         try:
-            response = self._http.request(method, url, timeout=self.timeout, **kwargs)
+            response = self._http.request(method, url, timeout=self.timeout, verify=self.verify, **kwargs)
         except requests.RequestException as exc:
             raise EmulatorError.no_answer(url, exc) from exc
         if not response.ok:

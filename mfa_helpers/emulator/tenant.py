@@ -18,6 +18,7 @@ DEMO_TENANT = Path(__file__).with_name("demo_tenant.yaml")
 POLICIES = ("never", "always")
 FACTORS = ("otp", "sms", "voice", "email", "push", "recovery-code")
 FACTOR_TYPES = ("otp", "sms", "voice", "email", "recovery-code")  # seedable per user
+_ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d+)?/?$")
 _DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 
@@ -36,6 +37,7 @@ class Client:
     grant_types: tuple[str, ...]
     name: str
     callbacks: tuple[str, ...] = ()
+    web_origins: tuple[str, ...] = ()   # Auth0's "Allowed Web Origins": CORS for browser apps (cors.py)
 
     @property
     def public(self) -> bool:
@@ -102,7 +104,8 @@ class Tenant:
             "name": self.name, "domain": self.domain, "custom_domain": self.custom_domain,
             "mfa_audience": self.mfa_audience,
             "clients": [{"client_id": c.client_id, "client_secret": c.client_secret,
-                         "grant_types": list(c.grant_types), "name": c.name} for c in self.clients],
+                         "grant_types": list(c.grant_types), "name": c.name,
+                         "web_origins": list(c.web_origins)} for c in self.clients],
             "users": [{"username": u.username, "password": u.password} for u in self.users],
         }
 
@@ -230,7 +233,8 @@ class _Reader:
         return tuple(entry(item, f"{key}[{i}]") for i, item in enumerate(value))
 
     def client_entry(self, item: Any, name: str) -> Client:
-        item = self.mapping(item, name, ("name", "client_id", "client_secret", "grant_types", "callbacks"))
+        item = self.mapping(item, name, ("name", "client_id", "client_secret", "grant_types", "callbacks",
+                                         "web_origins"))
         grants = self.strings(item, "grant_types", f"{name}.grant_types", protocol.ALL_GRANTS)
         if not grants:
             raise self.fail(f"{name}.grant_types", "empty", "list the grant types this client may use")
@@ -241,7 +245,18 @@ class _Reader:
             name=self.text(item, "name", f"{name}.name", required=False) or self.text(
                 item, "client_id", f"{name}.client_id"),
             callbacks=self.strings(item, "callbacks", f"{name}.callbacks"),
+            web_origins=self.origins(item, f"{name}.web_origins"),
         )
+
+    def origins(self, item: dict, name: str) -> tuple[str, ...]:
+        """Web origins as Auth0 takes them: scheme://host[:port], no path [docs]."""
+        origins = self.strings(item, "web_origins", name)
+        for i, origin in enumerate(origins):
+            if not _ORIGIN.match(origin):
+                raise self.fail(f"{name}[{i}]", f"{origin!r} is not an origin",
+                                "write scheme://host[:port] with no path, e.g. `http://localhost:3000` "
+                                "or `https://*.example.com`")
+        return tuple(origin.rstrip("/") for origin in origins)
 
     def user_entry(self, item: Any, name: str) -> User:
         item = self.mapping(item, name, ("username", "password", "factors"))
