@@ -101,7 +101,11 @@ def auth0_mfa_emulator(pytestconfig: pytest.Config) -> Iterator[Auth0MfaEmulator
     try:
         emulator = Emulator(tenant, rehearse_tenant=True)
     except TenantError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    else:
+        problem = None
+    if problem:
+        pytest.fail(problem, pytrace=False)   # the file, the field and the fix; no traceback
     with emulator:
         yield Auth0MfaEmulator(emulator, EmulatorControl(emulator.url, verify=emulator.ca_bundle))
 
