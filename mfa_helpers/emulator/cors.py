@@ -1,14 +1,15 @@
 """CORS: a browser app calls /oauth/token and /mfa/* from an origin the tenant allows.
 
 Each client of the tenant file lists its `web_origins`, as Auth0's "Allowed Web Origins" setting
-[docs: an origin is scheme://host[:port], no path; `*.` stands for one subdomain level]. A request from
-an origin the client it names allows is answered with CORS headers; any other origin gets none, so
-the browser withholds the answer. At /oauth/token Auth0 refuses such a request outright with
-401 access_denied "Unauthorized" [user: "Failed by CORS ... Behavior used for check: WEB ORIGIN" in
-the tenant log, auth0-spa-js#454, auth0-cli#193], so no grant runs for a page that may not read its
-answer. The header set and the preflight's answer are picks: no capture shows Auth0's exact headers.
-A preflight names no client (it has no body and no credentials), and the /mfa/* calls name theirs only
-inside the token, so those accept an origin any client allows [pick].
+[docs: scheme://host[:port] with no path, wildcards for subdomains; that `*.` stands for exactly one
+subdomain level is a pick]. A request from an origin that the client it names allows is answered
+with CORS headers; any other origin gets none, so the browser withholds the answer. At /oauth/token
+Auth0 refuses such a request outright with 401 access_denied "Unauthorized" [user: "Failed by CORS
+... Behavior used for check: WEB ORIGIN" in the tenant log, auth0-spa-js#454, auth0-cli#193], so no
+grant runs for a page that may not read its answer. The header set and the preflight's answer are
+picks: no capture shows Auth0's exact headers. A preflight names no client (it has no body and no
+credentials), and the /mfa/* calls name theirs only inside the token, so those accept an origin any
+client allows [pick].
 """
 from __future__ import annotations
 
