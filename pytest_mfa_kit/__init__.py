@@ -68,14 +68,13 @@ class Auth0MfaEmulator:
         return self.emulator.tenant.users
 
     def client(self, client_id: str | None = None) -> Client:
-        """The client named `client_id`; by default the first confidential client with the MFA grants."""
-        from mfa_helpers import protocol
-        for client in self.clients:
-            if client.client_id == client_id or (client_id is None and client.client_secret
-                                                 and set(protocol.MFA_GRANTS) <= set(client.grant_types)):
-                return client
-        raise LookupError(f"the tenant file {self.emulator.tenant.source} has no client "
-                          f"{client_id or 'that is confidential and has the MFA grants'}")
+        """The client named `client_id`; by default the one a tenant run uses (the first
+        confidential client with the MFA grants)."""
+        wanted = client_id or self.environment()["AUTH0_CLIENT_ID"]
+        found = self.emulator.tenant.client(wanted)
+        if found is None:
+            raise LookupError(f"the tenant file {self.emulator.tenant.source} has no client {wanted!r}")
+        return found
 
     def environment(self) -> dict[str, str]:
         """Variables that point a child process at this tenant: AUTH0_* as a tenant run has them, and
@@ -95,9 +94,12 @@ def auth0_mfa_emulator(pytestconfig: pytest.Config) -> Iterator[Auth0MfaEmulator
     """One emulator posing as an Auth0 tenant over HTTPS for the test session (state in memory)."""
     from mfa_helpers.emulator import Emulator, TenantError
     from mfa_helpers.emulator.control import EmulatorControl
-    tenant = pytestconfig.getoption(TENANT_OPTION) or pytestconfig.getini(TENANT_OPTION) or None
-    if tenant:
-        tenant = pytestconfig.rootpath / tenant   # relative to the rootdir; an absolute path stays
+    tenant = None   # the kit's demo tenant
+    if pytestconfig.getoption(TENANT_OPTION):   # relative to where pytest was started
+        tenant = pytestconfig.invocation_params.dir / pytestconfig.getoption(TENANT_OPTION)
+    elif pytestconfig.getini(TENANT_OPTION):    # relative to the ini file
+        base = pytestconfig.inipath.parent if pytestconfig.inipath else pytestconfig.rootpath
+        tenant = base / pytestconfig.getini(TENANT_OPTION)
     try:
         emulator = Emulator(tenant, rehearse_tenant=True)
     except TenantError as exc:

@@ -82,20 +82,23 @@ def test_a_run_that_does_not_use_it_loads_nothing_of_the_kit(tmp_path):
 
 
 def test_a_tenant_file_of_ones_own(tmp_path):
-    tenant = tmp_path / "tenant.yaml"
-    tenant.write_text(DEMO_TENANT.read_text().replace("name: MFA Kit Demo\n", "name: My App Tests\n"))
-    write_suite(tmp_path, '''
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "tenant.yaml").write_text(
+        DEMO_TENANT.read_text().replace("name: MFA Kit Demo\n", "name: My App Tests\n"))
+    (tmp_path / "conf" / "broken.yaml").write_text("name: [")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nauth0_mfa_tenant = conf/broken.yaml\n")
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    write_suite(tests, '''
         def test_it_serves_my_tenant(auth0_mfa_emulator):
             assert auth0_mfa_emulator.control.tenant()["name"] == "My App Tests"
             assert auth0_mfa_emulator.client("mfa-kit-demo-spa").public
     ''')
-    (tmp_path / "pytest.ini").write_text("[pytest]\nauth0_mfa_tenant = broken.yaml\n")
-    (tmp_path / "broken.yaml").write_text("name: [")
-    # The command line wins over the ini file's (broken) value.
-    assert run_pytest(tmp_path, "--auth0-mfa-tenant", "tenant.yaml").returncode == 0
-    broken = run_pytest(tmp_path)
+    # The command line (relative to where pytest starts) wins over the ini file's broken value.
+    assert run_pytest(tests, "--auth0-mfa-tenant", "../conf/tenant.yaml").returncode == 0
+    broken = run_pytest(tests)   # the ini value, relative to the ini file
     assert broken.returncode == 1
-    assert re.search(r"broken\.yaml: field `\(syntax\)`.*Fix: ", broken.stdout, re.S), broken.stdout[-3000:]
+    assert re.search(r"conf/broken\.yaml: field `\(syntax\)`.*Fix: ", broken.stdout, re.S), broken.stdout[-3000:]
     assert "Traceback" not in broken.stdout and "During handling" not in broken.stdout
 
 
