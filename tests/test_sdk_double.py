@@ -98,7 +98,7 @@ def test_auth0_auth_js_walks_mfa_with_the_domain_and_the_certificate(auth0_mfa_e
     seen = json.loads(ran.stdout)
     assert seen["password_grant"] == "mfa_required"
     assert {"type": "otp"} in seen["mfa_requirements"]["enroll"]
-    assert seen["enrolled"] == {"authenticatorType": "otp", "recoveryCodes": 1, "barcodeUri": "otpauth"}
+    assert seen["enrolled"] == {"authenticatorType": "otp", "recoveryCodes": 1, "barcodeScheme": "otpauth:"}
     assert seen["token_type"].lower() == "bearer" and seen["has_access_token"]
     assert seen["lifetime"] > 0    # expiresAt, computed by the SDK from expires_in
     assert seen["id_token_issuer"] == auth0_mfa_emulator.issuer

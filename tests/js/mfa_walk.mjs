@@ -44,7 +44,7 @@ try {
 
 const enrolled = await auth.mfa.enrollAuthenticator({ authenticatorTypes: ['otp'], mfaToken });
 seen.enrolled = { authenticatorType: enrolled.authenticatorType, recoveryCodes: enrolled.recoveryCodes?.length ?? 0,
-                  barcodeUri: enrolled.barcodeUri.split('?')[0].split(':')[0] };
+                  barcodeScheme: new URL(enrolled.barcodeUri).protocol };
 
 const tokens = await auth.mfa.verify({ factorType: 'otp', mfaToken, otp: totp(enrolled.secret) });
 seen.token_type = tokens.tokenType;
