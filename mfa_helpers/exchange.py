@@ -63,9 +63,11 @@ class Exchange:
     def own_secrets(self) -> set[str]:
         """Secret values this exchange carries, found by the redaction table's field names."""
         found = redact.header_secrets(self.request_headers) | redact.header_secrets(self.response_headers)
+        found |= redact.url_secrets(self.url)
         found |= redact.collect_secrets(self.request_fields())
-        found |= redact.collect_secrets(parse_qsl(urlsplit(self.url).query))
         found |= redact.collect_secrets(self.response_json)
+        if self.response_json is None and "x-www-form-urlencoded" in self.response_content_type:
+            found |= redact.pair_secrets(parse_qsl(self.response_body or "", keep_blank_values=True))
         return found
 
     def redacted(self, secrets: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -74,11 +76,11 @@ class Exchange:
         return {
             "method": self.method,
             "url": redact.redact_url(self.url, secrets),
-            "request_headers": redact.redact_headers(self.request_headers),
+            "request_headers": redact.redact_headers(self.request_headers, secrets),
             "request_body": redact.redact_body(self.request_body, self.request_content_type, secrets),
             "status": self.status,
             "reason": self.reason,
-            "response_headers": redact.redact_headers(self.response_headers),
+            "response_headers": redact.redact_headers(self.response_headers, secrets),
             "response_body": redact.redact_body(self.response_body, self.response_content_type, secrets),
             "started": self.started.isoformat(),
             "duration": self.duration,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import mfa_helpers
+from mfa_helpers.redact import secret_variables
 
 REPO_ROOT = Path(mfa_helpers.__file__).resolve().parents[1]
 DEFAULT_NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
@@ -18,8 +19,6 @@ SANITIZE_FILE = "nbval_sanitize.cfg"
 
 # A tenant run needs these (the notebooks sign in the tenant's test user with the application).
 TENANT_REQUIRED = ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_USERNAME", "AUTH0_PASSWORD")
-# Variables whose values the run must never write anywhere, whatever their name says they hold.
-SECRET_NAME_MARKERS = ("SECRET", "PASSWORD", "TOKEN", "_KEY", "CREDENTIAL")
 
 
 class ConfigError(Exception):
@@ -52,7 +51,7 @@ class Environment:
 
     def secrets(self) -> list[str]:
         """The values of every variable that holds a secret, for the artifact scrubber."""
-        return [value for name, value in self.values.items() if any(m in name.upper() for m in SECRET_NAME_MARKERS)]
+        return list(secret_variables(self.values).values())
 
 
 def resolve_target(requested: str, env: Environment) -> str:

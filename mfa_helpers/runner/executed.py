@@ -74,18 +74,37 @@ def recorded_results(nb: dict[str, Any]) -> list[dict[str, Any]]:
     return results
 
 
-def cleaned(nb: dict[str, Any]) -> dict[str, Any]:
-    """A copy without widget state or views and without papermill metadata or injected parameters."""
+def cleaned(nb: dict[str, Any], keep_parameters: bool = False) -> dict[str, Any]:
+    """A copy without widget state or views and without papermill metadata; without the injected
+    parameters too unless `keep_parameters` (a case bundle shows what the notebook ran with).
+
+    Multi-line texts (stored as lists of lines) become one string each, so that redaction sees a
+    printed JSON answer or a secret wrapped over two lines as a whole.
+    """
     metadata = {k: v for k, v in nb.get("metadata", {}).items() if k not in ("widgets", "papermill")}
+    parameters = nb.get("metadata", {}).get("papermill", {}).get("parameters")
+    if keep_parameters and parameters is not None:
+        metadata["papermill"] = {"parameters": parameters}
     cells = []
     for cell in nb.get("cells", []):
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+        if not keep_parameters and "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             continue
         cell = dict(cell, metadata={k: v for k, v in cell.get("metadata", {}).items() if k != "papermill"})
+        cell["source"] = _joined(cell.get("source", ""))
         if "outputs" in cell:
-            cell["outputs"] = [o for o in map(_without_widgets, cell["outputs"]) if o is not None]
+            cell["outputs"] = [_joined_texts(o) for o in map(_without_widgets, cell["outputs"]) if o is not None]
         cells.append(cell)
     return dict(nb, metadata=metadata, cells=cells)
+
+
+def _joined_texts(output: dict[str, Any]) -> dict[str, Any]:
+    output = dict(output)
+    if "text" in output:
+        output["text"] = _joined(output["text"])
+    if isinstance(output.get("data"), dict):
+        output["data"] = {k: _joined(v) if k.startswith("text/") and isinstance(v, list) else v
+                          for k, v in output["data"].items()}
+    return output
 
 
 def _without_widgets(output: dict[str, Any]) -> dict[str, Any] | None:
