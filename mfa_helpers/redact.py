@@ -26,7 +26,9 @@ from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 MASK = "[redacted]"
-# Every mask matches this (also URL-encoded): a value already masked is left as it is.
+# Every mask ends like this: a value already masked is left as it is (redacting twice changes nothing).
+MASK_END_RE = re.compile(r"(?:\[redacted(?:, \d+ chars)?\]|\[signature redacted\])$")
+# A mask anywhere (also URL-encoded), for pieces cut out of masked text.
 MASKED_RE = re.compile(r"(?:\[|%5B)(?:redacted|signature)", re.IGNORECASE)
 
 # Kinds of rule:
@@ -146,7 +148,7 @@ PAIR_RE = re.compile(r"(?P<q>[\"']?)(?P<name>[A-Za-z_][\w.-]*)(?P=q)(?P<sep>[ \t
 AUTHORIZATION_RE = re.compile(r"(?i)\b((?:proxy-)?authorization[\"']?[ \t]*[:=][ \t]*[\"']?)"
                               r"([A-Za-z][\w-]*[ \t]+[^\s\"',;]+)")
 BEARER_RE = re.compile(r"(?i)\b(bearer[ \t]+)([A-Za-z0-9._~+/=*-]{8,})(?![A-Za-z0-9._~+/=*\[-])")
-COOKIE_LINE_RE = re.compile(r"(?im)^([ \t]*(set-cookie|cookie)[ \t]*:[ \t]*)(.+)$")
+COOKIE_LINE_RE = re.compile(r"(?im)^([ \t]*(set-cookie|cookie)[ \t]*:[ \t]*)([^\n<>\"'`]+)")
 IDENTIFIERS_RE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\(\))?")
 TOKEN_CHARS_RE = re.compile(r"[A-Za-z0-9._~+/=*%:-]+")
 
@@ -156,7 +158,12 @@ def _length(value: str) -> str:
 
 
 def is_masked(value: str) -> bool:
-    """Already redacted by this module (redacting twice must change nothing)."""
+    """Already redacted by this module: one mask, at the end (redacting twice must change nothing)."""
+    return bool(MASK_END_RE.search(value)) and len(MASKED_RE.findall(value)) == 1
+
+
+def has_mask(value: str) -> bool:
+    """Holds a mask somewhere: a piece cut out of text this module already redacted."""
     return bool(MASKED_RE.search(value))
 
 
@@ -205,6 +212,8 @@ def mask_email(value: str) -> str:
 
 def mask_authorization(value: str) -> str:
     scheme, _, credentials = value.strip().partition(" ")
+    if has_mask(credentials):
+        return value
     if scheme.lower() in ("bearer", "dpop") and credentials:
         return f"{scheme} {mask_jwt(credentials.strip())}"
     return f"{scheme} {MASK}" if credentials else MASK
@@ -212,8 +221,8 @@ def mask_authorization(value: str) -> str:
 
 def mask_cookie(value: str) -> str:
     """Cookie names stay (which session cookies were sent), their values go."""
-    return "; ".join(f"{name.strip()}={_length(v)}" if sep else _length(name)
-                     for name, sep, v in (pair.partition("=") for pair in value.split(";")))
+    return "; ".join(pair.strip() if is_masked(v.strip()) else f"{name.strip()}={_length(v)}" if sep else _length(name)
+                     for pair, (name, sep, v) in ((p, p.partition("=")) for p in value.split(";")))
 
 
 def mask_set_cookie(value: str) -> str:
@@ -223,7 +232,10 @@ def mask_set_cookie(value: str) -> str:
     for line in value.split("\n"):
         first, sep, attributes = line.partition(";")
         name, eq, v = first.partition("=")
-        lines.append(f"{name.strip()}={_length(v)}{sep}{attributes}" if eq else _length(line))
+        if is_masked(v.strip()):
+            lines.append(line)
+        else:
+            lines.append(f"{name.strip()}={_length(v)}{sep}{attributes}" if eq else _length(line))
     return "\n".join(lines)
 
 
@@ -265,9 +277,14 @@ def _harmless_header(lowered: str) -> bool:
 
 
 def _mask(kind: str, value: Any) -> Any:
-    if isinstance(value, list):
+    """Everything under a secret field goes; {"name", "value"} pairs keep their names."""
+    if isinstance(value, (list, tuple)):
         return [_mask(kind, item) for item in value]
-    if value is None:
+    if isinstance(value, Mapping):
+        if _is_pair(value):
+            return redact_json(value)
+        return {key: _mask(kind, item) for key, item in value.items()}
+    if value is None or isinstance(value, bool):
         return None
     if not isinstance(value, str):
         return _MASKERS[kind](str(value)) if kind in SECRET_KINDS else value
@@ -301,17 +318,19 @@ def redact_json(value: Any, secrets: Iterable[str] = ()) -> Any:
     A {"name": …, "value": …} object (HAR headers, cookies, query strings) is one parameter."""
     secrets = tuple(secrets)
     if isinstance(value, Mapping):
-        name, item = value.get("name"), value.get("value")
-        if isinstance(name, str) and isinstance(item, str):
-            shown = {key: redact_json(v, secrets) for key, v in value.items() if key != "value"}
-            shown["value"] = redact_header(name, item, secrets)
-            return {key: shown[key] for key in value}
+        if _is_pair(value):
+            return {key: redact_header(value["name"], item, secrets) if key == "value" else redact_json(item, secrets)
+                    for key, item in value.items()}
         return {key: redact_field(str(key), item, secrets) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [redact_json(item, secrets) for item in value]
     if isinstance(value, str):
         return redact_text(value, secrets)
     return value
+
+
+def _is_pair(value: Mapping[str, Any]) -> bool:
+    return isinstance(value.get("name"), str) and isinstance(value.get("value"), str)
 
 
 def redact_header(name: str, value: str, secrets: Iterable[str] = ()) -> str:
@@ -357,8 +376,9 @@ def redact_url(url: str, secrets: Iterable[str] = ()) -> str:
     secrets = tuple(secrets)
     try:
         parts = urlsplit(url)
-    except ValueError:
-        return _redact_text_plain(url, secrets)
+    except ValueError:  # not a URL after all ("https://[…"): everything after ? or # goes
+        cut = min(i for i in (url.find("?"), url.find("#"), len(url)) if i >= 0)
+        return url[:cut] + (url[cut] + _length(url[cut + 1:]) if cut < len(url) else "")
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, _, host = netloc.rpartition("@")
@@ -393,7 +413,7 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     bodies, URLs, name=value pairs) and of anything that looks like a credential."""
     secrets = tuple(secrets)
     text = mask_known(text, secrets)
-    text = OTPAUTH_RE.sub(lambda m: m.group(0) if is_masked(m.group(0)) else mask_uri(m.group(0)), text)
+    text = OTPAUTH_RE.sub(lambda m: m.group(0) if has_mask(m.group(0)) else mask_uri(m.group(0)), text)
     if "{" in text or "[" in text:
         text = _redact_structured(text, secrets)
     return _redact_text_plain(text, secrets, known_done=True)
@@ -406,7 +426,7 @@ def _redact_text_plain(text: str, secrets: tuple[str, ...], known_done: bool = F
     if "=" in text and "&" in text:
         text = FORM_LINE_RE.sub(lambda m: m.group(0).replace(m.group(1), redact_query(m.group(1), secrets)), text)
     if "/" in text:
-        text = URL_RE.sub(lambda m: m.group(0) if is_masked(m.group(0)) else redact_url(m.group(0), secrets), text)
+        text = URL_RE.sub(lambda m: redact_url(m.group(0), secrets), text)
     if "uthorization" in text or "UTHORIZATION" in text:
         text = AUTHORIZATION_RE.sub(lambda m: m.group(1) + _mask("authorization", m.group(2)), text)
     text = BEARER_RE.sub(lambda m: m.group(1) + _mask("token", m.group(2)), text)
@@ -425,7 +445,7 @@ def _redact_pair_match(match: re.Match[str]) -> str:
     a value rather than code (`otp=otp`, `password=settings.password` stay readable)."""
     kind = field_kind(match["name"])
     value = match["value"]
-    if kind not in SECRET_KINDS or is_masked(value):
+    if kind not in SECRET_KINDS or has_mask(value):
         return match.group(0)
     if kind in ("cookie", "set_cookie", "authorization") and value[:1] not in "\"'":
         return match.group(0)  # COOKIE_LINE_RE and AUTHORIZATION_RE know where such a value ends
@@ -549,16 +569,15 @@ def _closing(text: str, start: int, n: int) -> int | None:
 def token_shaped(value: str) -> bool:
     """A value that looks like a credential rather than a word: long, no spaces, not just letters."""
     return (len(value) >= TOKEN_MIN_LENGTH and bool(TOKEN_CHARS_RE.fullmatch(value))
-            and not value.isalpha() and not is_masked(value))
+            and not value.isalpha() and not has_mask(value))
 
 
 def collect_secrets(value: Any) -> set[str]:
     """Every secret value under a secret-bearing key of a JSON value or (name, value) pairs."""
     found: set[str] = set()
     if isinstance(value, Mapping):
-        name, item = value.get("name"), value.get("value")
-        if isinstance(name, str) and isinstance(item, str):
-            return pair_secrets([(name, item)])
+        if _is_pair(value):
+            return pair_secrets([(value["name"], value["value"])])
         for key, item in value.items():
             if field_kind(str(key)) in SECRET_KINDS:
                 found.update(_strings(item))
@@ -586,7 +605,7 @@ def pair_secrets(pairs: Iterable[tuple[str, str]]) -> set[str]:
             found.add(value)
         elif kind is None:
             found.update(text_secrets(value))
-    return {s for s in found if s and not is_masked(s)}
+    return {s for s in found if s and not has_mask(s)}
 
 
 def url_secrets(url: str) -> set[str]:
@@ -628,7 +647,7 @@ def header_secrets(headers: Mapping[str, str]) -> set[str]:
             found |= text_secrets(value)
         else:
             found.add(value.strip())
-    return {s for s in found if len(s) >= MIN_SECRET_LENGTH and not is_masked(s)}
+    return {s for s in found if len(s) >= MIN_SECRET_LENGTH and not has_mask(s)}
 
 
 def is_secret_name(name: str) -> bool:
@@ -647,5 +666,6 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [s for item in value for s in _strings(item)]
     if isinstance(value, Mapping):
-        return [s for item in value.values() for s in _strings(item)]
+        items = [value["value"]] if _is_pair(value) else value.values()
+        return [s for item in items for s in _strings(item)]
     return [str(value)] if value not in (None, "") and not isinstance(value, bool) else []

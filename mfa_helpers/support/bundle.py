@@ -224,7 +224,7 @@ def known_secrets(session: Session | None, settings: Settings, extra: Mapping[st
     known.update({v: n for n, v in redact.secret_variables(environ).items()})
     known.update({v: n for n, v in extra.items() if v})
     return {v: label for v, label in known.items()
-            if len(v) >= MIN_SECRET_LENGTH and not redact.is_masked(v)}
+            if len(v) >= MIN_SECRET_LENGTH and not redact.has_mask(v)}
 
 
 # --- redacted copies ----------------------------------------------------------------------------
@@ -308,7 +308,8 @@ def har_places(har: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             continue
         entry = entries[path[2]]
         request = entry.get("request", {})
-        head = f"entry {path[2] + 1} ({request.get('method', '?')} {request.get('url', '?')})"
+        url = str(request.get("url", "?")).split("?")[0].split("#")[0]
+        head = f"entry {path[2] + 1} ({request.get('method', '?')} {url})"
         yield f"{head}, {_field(entry, path[3:])}", text
 
 
@@ -373,21 +374,21 @@ class SecretMatcher:
         """(label, encoding, offset or None) of every hit; offsets only in the text as given."""
         hits = [(label, encoding, at) for form, label, encoding, whole in self.needles
                 for at in _occurrences(text, form, whole)]
-        found = {label for label, _, _ in hits}
         views = []
         if "%" in text:
-            views.append((unquote_plus(unquote_plus(text)), "URL-encoded"))
+            once = unquote_plus(text)
+            views += [(once, "URL-encoded"), (unquote_plus(once), "URL-encoded twice")]
         if "\\u" in text or "\\U" in text:
             views.append((UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text), "\\u-escaped"))
         if "&" in text:
             views.append((html.unescape(text), "HTML-escaped"))
         for view, encoding in views:
             hits += [(label, f"{encoding}, partly", None) for form, label, enc, whole in self.needles
-                     if enc == "as is" and label not in found and _occurrences(view, form, whole)]
+                     if enc == "as is" and len(_occurrences(view, form, whole)) > len(_occurrences(text, form, whole))]
         if self.squeezed and any(ch.isspace() for ch in text):
             flat = WHITESPACE.sub("", text)
             hits += [(label, "split by whitespace", None) for value, label in self.squeezed
-                     if label not in found and value in flat]
+                     if flat.count(value) > text.count(value)]
         return hits
 
 
