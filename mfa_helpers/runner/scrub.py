@@ -1,7 +1,9 @@
 """The last gate before the run folder: every string of every artifact passes through `Scrubber`.
 
-It applies the kit's one table of redaction rules (`mfa_helpers.redact`) with, as known secrets,
-the values of the secret-bearing variables of the run's environment, which no rule can know about.
+It applies the kit's structural redaction (`mfa_helpers.redact`: a cell that printed a raw answer,
+a JSON string or a form body loses its TOTP seed, recovery codes and tokens although the run never
+knew them) with, as known secrets, the values of the secret-bearing variables of the run's
+environment, which no rule can know about.
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mfa_helpers.redact import redact_json, redact_text
+from mfa_helpers.redact import mask_known, redact_json, redact_text
 
 
 class Scrubber:
@@ -32,4 +34,4 @@ class Scrubber:
     def write_json(self, path: Path, data: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(self.tree(data), indent=1, ensure_ascii=False)
-        path.write_text(self.text(text), encoding="utf-8")  # again, serialised: keys too
+        path.write_text(mask_known(text, self._secrets), encoding="utf-8")  # keys too
