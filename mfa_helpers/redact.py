@@ -22,6 +22,7 @@ import json
 import pprint
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
@@ -259,6 +260,7 @@ _MASKERS = {
 }
 
 
+@lru_cache(maxsize=4096)
 def field_kind(name: str) -> str | None:
     """How a field, parameter or header called `name` is redacted; None: by its value alone."""
     lowered = str(name).lower()
@@ -462,12 +464,21 @@ def _redact_pair_match(match: re.Match[str]) -> str:
 def mask_known(text: str, secrets: Iterable[str]) -> str:
     """Every known secret value masked wherever it appears (raw or URL-encoded); a known JWT keeps
     its header and claims, as everywhere."""
-    for secret in sorted({s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True):
-        for form in {secret, quote(secret, safe=""), quote_plus(secret, safe="")}:
-            if form in text:
-                text = re.sub(secret_pattern(form), mask_jwt(secret) if JWT_RE.fullmatch(secret) else _length(secret),
-                              text)
+    for form, pattern, shown in _known_forms(tuple(secrets)):
+        if form in text:
+            text = pattern.sub(shown, text)
     return text
+
+
+@lru_cache(maxsize=16)
+def _known_forms(secrets: tuple[str, ...]) -> list[tuple[str, re.Pattern[str], str]]:
+    """(form, whole-word pattern, mask) for each secret and its URL-encodings, longest first."""
+    forms = []
+    for secret in sorted({s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True):
+        shown = mask_jwt(secret) if JWT_RE.fullmatch(secret) else _length(secret)
+        for form in dict.fromkeys((secret, quote(secret, safe=""), quote_plus(secret, safe=""))):
+            forms.append((form, re.compile(secret_pattern(form)), shown.replace("\\", "\\\\")))
+    return forms
 
 
 def secret_pattern(secret: str) -> str:

@@ -19,7 +19,7 @@ import platform
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -45,6 +45,7 @@ LIBRARIES = ("requests", "pyotp", "PyJWT", "cryptography", "fastapi", "uvicorn",
 MIN_SECRET_LENGTH = redact.MIN_SECRET_LENGTH  # shorter values are not masked anywhere
 SHORT_SECRET = 12              # shorter values (OTPs, binding codes) only count as whole words
 MIN_ENCODED = 8                # a base64 or hex form shorter than this would match random text
+LARGE_BODY = 65_536             # characters; larger bodies that are not JSON or a form are left out
 IMAGE_REMOVED = "[image removed from the case bundle: images can hold QR codes]"
 DATA_IMAGE = re.compile(r"data:image/[\w.+-]+;base64,[A-Za-z0-9+/=\s]+")
 UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
@@ -217,7 +218,7 @@ def known_secrets(session: Session | None, settings: Settings, extra: Mapping[st
     """value → label for every secret value known: the inputs' own, settings, environment, caller."""
     known: dict[str, str] = {}
     for values, where in ((session.known_secrets() if session is not None else (), "the HAR"),
-                          (redact.collect_secrets(raw_har) if raw_har is not None else (), "the HAR"),
+                          (redact.collect_secrets(_without_bodies(raw_har)) if raw_har is not None else (), "the HAR"),
                           (redact.collect_secrets(nb) if nb is not None else (), "the notebook")):
         known.update({v: f"a secret seen in {where} ({len(v)} characters)" for v in values})
     known.update({v: "a secret from the client settings" for v in settings.secrets()})
@@ -225,6 +226,18 @@ def known_secrets(session: Session | None, settings: Settings, extra: Mapping[st
     known.update({v: n for n, v in extra.items() if v})
     return {v: label for v, label in known.items()
             if len(v) >= MIN_SECRET_LENGTH and not redact.has_mask(v)}
+
+
+def _without_bodies(raw_har: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A HAR's entries without their bodies (the session read those already), for what only the
+    raw file holds: cookie and query arrays, pseudo-headers, redirectURL, vendor fields."""
+    entries = []
+    for entry in raw_har["log"]["entries"]:
+        request, response = entry.get("request"), entry.get("response")
+        request = {k: v for k, v in request.items() if k != "postData"} if isinstance(request, Mapping) else {}
+        response = {k: v for k, v in response.items() if k != "content"} if isinstance(response, Mapping) else {}
+        entries.append({**entry, "request": request, "response": response})
+    return entries
 
 
 # --- redacted copies ----------------------------------------------------------------------------
@@ -255,12 +268,22 @@ def _without_data_images(node: Any) -> Any:
 
 
 def redacted_har(session: Session, secrets: Iterable[str]) -> dict[str, Any]:
-    """The session's HAR, redacted with every known secret too (the caller's session untouched)."""
+    """The session's HAR, redacted with every known secret too (the caller's session untouched).
+    Large bodies that are not data (pages, scripts, styles) are left out: no MFA diagnosis reads
+    them, and each is one more place a secret could hide."""
     copy = Session()
     for item in session.exchanges:
-        copy.record(item)
+        copy.record(replace(item, response_body=_shareable_body(item.response_body, item.response_content_type),
+                            request_body=_shareable_body(item.request_body, item.request_content_type)))
     copy.add_secrets(*secrets)
     return copy.har()
+
+
+def _shareable_body(body: str | None, content_type: str) -> str | None:
+    if not body or len(body) <= LARGE_BODY or "x-www-form-urlencoded" in content_type.lower() \
+            or body.lstrip()[:1] in ("{", "["):
+        return body
+    return f"[{len(body)} characters of {content_type or 'content'} left out of the case bundle]"
 
 
 def environment(settings: Settings | None, target: str | None = None,
