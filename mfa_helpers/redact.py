@@ -126,6 +126,7 @@ SECRET_NAME_MARKERS = ("SECRET", "PASSWORD", "TOKEN", "_KEY", "CREDENTIAL")
 # Values such variables hold that are settings, not secrets ("false" would mask every JSON false).
 NOT_SECRET_VALUES = frozenset({"true", "false", "yes", "no", "none", "null", "on", "off"})
 
+PERSONAL_KINDS = {"phone", "email", "contact"}  # masked with "•", which says they already are
 # Kinds whose values are secrets (collected for leak scans); the others are personal data.
 SECRET_KINDS = {"mask", "code", "opaque", "jwt", "uri", "token", "authorization", "cookie", "set_cookie"}
 
@@ -290,7 +291,7 @@ def _mask(kind: str, value: Any) -> Any:
         return None
     if not isinstance(value, str):
         return _MASKERS[kind](str(value)) if kind in SECRET_KINDS else value
-    if is_masked(value):
+    if is_masked(value) or (kind in PERSONAL_KINDS and "•" in value):
         return value
     return _MASKERS[kind](value)
 
@@ -349,12 +350,6 @@ def redact_header(name: str, value: str, secrets: Iterable[str] = ()) -> str:
 
 def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
     return {name: redact_header(name, value, secrets) for name, value in headers.items()}
-
-
-def redact_pairs(pairs: Iterable[tuple[str, str]], secrets: Iterable[str] = ()) -> list[tuple[str, str]]:
-    """Form fields or query parameters as (name, value) pairs."""
-    secrets = tuple(secrets)
-    return [(name, redact_param(name, value, secrets)) for name, value in pairs]
 
 
 def redact_query(query: str, secrets: Iterable[str] = ()) -> str:

@@ -229,12 +229,16 @@ def test_cli_checks_its_inputs_first_one_line_exit_2_nothing_written(tmp_path, m
     nbformat.write(nbformat.from_dict(printed_notebook()), nb)
     (tmp_path / "broken.json").write_text('{"log": {"entries": [', encoding="utf-8")
     (tmp_path / "shape.har").write_text('{"log": {"entries": ["not an entry"]}}', encoding="utf-8")
+    (tmp_path / "entry.har").write_text('{"log": {"entries": [{"request": "GET /", "response": 7}]}}', encoding="utf-8")
+    (tmp_path / "deep.har").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     (tmp_path / "bad.ipynb").write_text('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}')
     cases = [
         (("--notebook", str(har)), "customer.har is a HAR file, not a notebook: pass it with --har"),
         (("--har", str(nb)), "executed.ipynb is a notebook, not a HAR file"),
         (("--har", "broken.json"), "broken.json is not JSON"),
         (("--har", "shape.har"), "shape.har is not a HAR file"),
+        (("--har", "entry.har"), "entry.har: entry 1 is not a HAR entry"),
+        (("--har", "deep.har"), "deep.har is not JSON"),
         (("--notebook", "bad.ipynb"), "bad.ipynb is not a valid Jupyter notebook"),
         (("--har", "missing.har"), "missing.har: cannot read it"),
         (("--har", str(har), "--secret-env", "NOT_SET_ANYWHERE"), "--secret-env NOT_SET_ANYWHERE: no such environment"),
@@ -300,6 +304,14 @@ def test_a_real_emulator_session_bundles_without_its_secrets(emu, tmp_path):  # 
     from_client = zip_texts(write_bundle(tmp_path / "client.zip", client=client, notebook=nb))
     assert_nothing_survives(from_client, secrets)
     assert json.loads(from_client["environment.json"])["target"] == "emulator"
+
+
+def test_a_utf16_har_with_a_byte_order_mark_bundles(tmp_path):
+    har = tmp_path / "windows.har"
+    har.write_text(json.dumps(vendor_hars.fiddler()), encoding="utf-16")
+    texts = zip_texts(write_bundle(tmp_path / "case.zip", har=har, env={}))
+    assert len(json.loads(texts["exchanges.har"])["log"]["entries"]) == len(vendor_hars.exchanges())
+    assert_nothing_survives(texts, {**vendor_hars.SECRETS, **vendor_hars.WHOLE_TOKENS})
 
 
 def test_bad_notebook_input_is_a_bundle_input_error(tmp_path):
