@@ -328,17 +328,31 @@ class Walkthrough:
             self.client.session.to_har(path / f"{self.notebook}.har" if path.is_dir() else path)
 
     def cleanup(self) -> tuple[list[str], int]:
-        """Delete each authenticator not in the baseline (recovery code last); count the others."""
+        """Delete each authenticator not in the baseline (recovery code last) and count the others.
+
+        Deleting needs an MFA API access token: the one this run's MFA step returned, else a new
+        one from completing MFA again with the run's OTP secret or recovery code (both in memory
+        only). What the run cannot complete MFA for raises CannotRemove with the manual fix."""
+        current = self._current_factors()
+        mine = [a for a in current if a["id"] not in self.baseline]
+        if mine:
+            removal = self.client.delete_authenticators(
+                mine, access_token=self.access_token, otp=self._otp.fresh_code if self._otp else None,
+                recovery_code=self.recovery_code)
+            self.recovery_code = removal.recovery_code
+            mine = removal.removed
+        return [kind_of(a) for a in mine], len(current) - len(mine)
+
+    def _current_factors(self) -> list[dict]:
+        """The user's factors, listed with the run's token, or a new sign-in's mfa_token when that
+        one was spent or has expired; none when the run never signed in."""
         token = self._bearer()
         if token is None:
-            return [], 0
+            return []
         try:
-            current = self.client.list_authenticators(token)
-        except Auth0Error:  # the mfa_token was spent and no MFA API access token was obtained
-            return [], 0
-        mine = [a for a in current if a["id"] not in self.baseline]
-        deleted = self.client.delete_authenticators(token, mine)
-        return [kind_of(a) for a in deleted], len(current) - len(mine)
+            return self.client.list_authenticators(token)
+        except Auth0Error:
+            return self.client.list_authenticators(self.mfa_required().mfa_token)
 
     # -- internals ------------------------------------------------------------------------------
     def _submit(self, step: str, mfa_token: str, response: Mapping[str, Any], code: str) -> Outcome:
