@@ -206,6 +206,16 @@ def test_what_cleanup_cannot_complete_mfa_for_is_reported_with_the_fix_and_left(
     assert {wk.kind_of(a) for a in run.authenticators()} == {"sms", "recovery-code"}
 
 
+def test_cleanup_leaves_what_someone_else_enrolled_meanwhile(connect):
+    run = connect()
+    run.prepare_factors("otp")
+    # Someone else, on the same user: not through this run's enroll(), so not the run's own.
+    run.client.associate(run.access_token, ["oob"], oob_channels=["email"], email="someone@example.com")
+    deleted, kept = run.cleanup()
+    assert deleted == ["totp"] and kept == 2
+    assert [wk.kind_of(a) for a in run.authenticators(run.mfa_required().mfa_token)] == ["email"]
+
+
 def test_outbox_messages_are_this_runs_own(connect):
     mine, other = connect(), connect()
     mine.prepare_factors("sms")
