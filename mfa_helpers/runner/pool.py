@@ -60,7 +60,10 @@ def replay(job: Job) -> Outcome:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    before, error = _factors_before(job.env) if job.restore_user else (frozenset(), None)
+    before, error = frozenset(), None
+    if job.restore_user:  # on a tenant: what is on the shared test user before, told apart after
+        from .tenant import factors_before
+        before, error = factors_before(job.env)
     if error:
         now = time.time()
         return Outcome(job.notebook, now, now, error)
@@ -96,49 +99,11 @@ def replay(job: Job) -> Outcome:
     finished = time.time()
     left_behind: tuple[str, ...] = ()
     if job.restore_user:
-        left_behind, restore_error = _restore(job.env, before, job.har)
+        from .tenant import put_back
+        left_behind, restore_error = put_back(job.env, before, job.har)
         if restore_error:  # told even when a cell failed first: the user's state is the next notebook's
             error, in_cell = f"{error}; {restore_error}" if error else restore_error, False
     return Outcome(job.notebook, started, finished, error, in_cell, left_behind)
-
-
-def _factors_before(env: dict[str, str]) -> tuple[frozenset[str], str | None]:
-    """The tenant's test user's factors before a notebook (what appears later is told apart)."""
-    from mfa_helpers.errors import KitError
-
-    from .config import ConfigError
-    from .tenant import TestUser
-
-    try:
-        return TestUser(env).factor_ids(), None
-    except (KitError, ConfigError) as exc:
-        return frozenset(), f"RestoreFailed: the test user's factors could not be listed before the notebook: {exc}"
-
-
-def _restore(env: dict[str, str], before: frozenset[str], har: Path) -> tuple[tuple[str, ...], str | None]:
-    """Put the tenant's test user back as the notebook found it, removing only the factors the
-    notebook created; a notebook that passed but left some did not clean up, which is a failure of
-    its own, and a factor nobody in the run created is reported and left alone."""
-    from mfa_helpers.errors import KitError
-
-    from .config import ConfigError
-    from .tenant import TestUser
-
-    try:
-        restored = TestUser(env).restore(before, har)
-    except (KitError, ConfigError) as exc:
-        return (), f"RestoreFailed: the test user could not be put back as the notebook found it: {exc}"
-    removed = tuple(restored.removed)
-    problems = []
-    if removed:
-        problems.append(f"LeftBehind: the notebook left {len(removed)} authenticator(s) on the test user "
-                        f"({', '.join(removed)}); the runner removed them")
-    if restored.foreign:
-        problems.append(f"ForeignFactor: {', '.join(restored.foreign)} appeared on the test user during the "
-                        "notebook, and none of its enrollments account for it: left alone. Fix: nobody else may "
-                        "use the test user during a run; if it is no one's, remove it by hand (Dashboard > User "
-                        "Management > Users > the user > Multi-factor Authentication) before the next run")
-    return removed, "; ".join(problems) or None
 
 
 def _kernel_name(notebook: Path) -> str:

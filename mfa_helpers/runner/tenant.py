@@ -138,6 +138,35 @@ def kind_name(authenticator: Mapping[str, Any]) -> str:
     return str(authenticator.get("oob_channel") or authenticator.get("authenticator_type"))
 
 
+def factors_before(env: dict[str, str]) -> tuple[frozenset[str], str | None]:
+    """The tenant's test user's factors before a notebook (what appears later is told apart)."""
+    try:
+        return TestUser(env).factor_ids(), None
+    except (KitError, ConfigError) as exc:
+        return frozenset(), f"RestoreFailed: the test user's factors could not be listed before the notebook: {exc}"
+
+
+def put_back(env: dict[str, str], before: frozenset[str], har: Path) -> tuple[tuple[str, ...], str | None]:
+    """Put the tenant's test user back as the notebook found it, removing only the factors the
+    notebook created; a notebook that passed but left some did not clean up, which is a failure of
+    its own, and a factor nobody in the run created is reported and left alone."""
+    try:
+        restored = TestUser(env).restore(before, har)
+    except (KitError, ConfigError) as exc:
+        return (), f"RestoreFailed: the test user could not be put back as the notebook found it: {exc}"
+    removed = tuple(restored.removed)
+    problems = []
+    if removed:
+        problems.append(f"LeftBehind: the notebook left {len(removed)} authenticator(s) on the test user "
+                        f"({', '.join(removed)}); the runner removed them")
+    if restored.foreign:
+        problems.append(f"ForeignFactor: {', '.join(restored.foreign)} appeared on the test user during the "
+                        "notebook, and none of its enrollments account for it: left alone. Fix: nobody else may "
+                        "use the test user during a run; if it is no one's, remove it by hand (Dashboard > User "
+                        "Management > Users > the user > Multi-factor Authentication) before the next run")
+    return removed, "; ".join(problems) or None
+
+
 # nbval against a tenant. The golden notebooks were recorded on the emulator, so on a tenant the same
 # cells answer from other addresses, for another user, with `target` "tenant": these patterns name
 # those values alike on both sides. What stays compared is what verification is for: statuses,
