@@ -100,29 +100,30 @@ class TestUser:
     def restore(self, before: frozenset[str], har: Path) -> Restored:
         """After a notebook: remove the factors it created and left (its HAR's enrollments account
         for them), and report, never touch, anything else that appeared meanwhile."""
-        mfa_token, factors = self.authenticators()
+        _, factors = self.authenticators()
         enrolled = enrollments_in_har(read_har(har)) if har.is_file() else []
         mine, others = claim([a for a in factors if a["id"] not in before], enrolled)
         if mine:
-            self._remove(mine, factors, mfa_token)
+            self._remove(mine, factors)
         return Restored([kind_name(a) for a in mine], [f"{kind_name(a)} ({a['id']})" for a in others])
 
-    def _remove(self, mine: list[dict[str, Any]], factors: list[dict[str, Any]], mfa_token: str) -> None:
+    def _remove(self, mine: list[dict[str, Any]], factors: list[dict[str, Any]]) -> None:
         """Deleting needs an access token from completing MFA. The runner holds no secret of what a
         notebook enrolled, so it completes MFA with an OTP factor of its own, enrolled for that
         (possible only while the user has no active factor, as an mfa_token may enroll a first
         one), then deletes the notebook's factors and its own."""
         if any(a.get("active") and a.get("authenticator_type") != "recovery-code" for a in factors):
             raise CannotRemove("the runner holds no secret of the user's active factor to complete MFA with", mine)
+        own: list[dict] = []
         try:
-            self.client.login(audience=self.client.mfa_audience, scope=f"{protocol.SCOPE_ENROLL} {REMOVAL_SCOPE}")
+            access_token = self.client.login(audience=self.client.mfa_audience,
+                                             scope=f"{protocol.SCOPE_ENROLL} {REMOVAL_SCOPE}")["access_token"]
         except MfaRequired as required:
-            mfa_token = required.mfa_token
-        enrollment = self.client.associate(mfa_token)
-        code = VirtualAuthenticator.from_enrollment(enrollment).code()
-        access_token = self.client.confirm_otp(mfa_token, code)["access_token"]
-        seen = {a["id"] for a in factors}
-        own, _ = claim([a for a in self.client.list_authenticators(access_token) if a["id"] not in seen], ["otp"])
+            enrollment = self.client.associate(required.mfa_token)
+            code = VirtualAuthenticator.from_enrollment(enrollment).code()
+            access_token = self.client.confirm_otp(required.mfa_token, code)["access_token"]
+            seen = {a["id"] for a in factors}
+            own, _ = claim([a for a in self.client.list_authenticators(access_token) if a["id"] not in seen], ["otp"])
         self.client.delete_authenticators(mine + own, access_token=access_token)
 
 
