@@ -6,8 +6,8 @@ __version__ = "0.1.0"
 from . import errors, redact  # noqa: E402
 from .authenticator import VirtualAuthenticator  # noqa: E402
 from .client import AuthorizeRequest, MfaClient  # noqa: E402
-from .errors import (Auth0Error, AuthorizationPending, ConfigurationError, ConnectionProblem,  # noqa: E402
-                     KitError, MfaRequired, PollTimeout, RateLimited, SlowDown)
+from .errors import (Auth0Error, AuthorizationPending, CannotRemove, ConfigurationError,  # noqa: E402
+                     ConnectionProblem, KitError, MfaRequired, PollTimeout, RateLimited, SlowDown)
 from .exchange import Exchange, Session  # noqa: E402
 from .settings import Settings  # noqa: E402
 from .tokens import DecodedToken, decode_token, verify_token  # noqa: E402
@@ -16,5 +16,5 @@ __all__ = [
     "__version__", "MfaClient", "AuthorizeRequest", "Settings", "VirtualAuthenticator", "Session", "Exchange",
     "errors", "redact", "decode_token", "verify_token", "DecodedToken", "KitError", "ConfigurationError",
     "ConnectionProblem", "Auth0Error", "MfaRequired", "AuthorizationPending", "SlowDown", "RateLimited",
-    "PollTimeout",
+    "PollTimeout", "CannotRemove",
 ]

@@ -12,8 +12,8 @@ import json
 import logging
 import secrets as pysecrets
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -21,17 +21,39 @@ from urllib.parse import quote, urlencode
 import requests
 
 from . import protocol
-from .errors import (Auth0Error, AuthorizationPending, ConfigurationError, ConnectionProblem, KitError,
-                     PollTimeout, RateLimited, SlowDown, classify_network_error, error_for)
+from .errors import (Auth0Error, AuthorizationPending, CannotRemove, ConfigurationError, ConnectionProblem, KitError,
+                     MfaRequired, PollTimeout, RateLimited, SlowDown, classify_network_error, error_for)
 from .exchange import Exchange, Session
 from .settings import EMULATOR_URL, ENV, Settings
 
 log = logging.getLogger("mfa_helpers.client")
 
 DEFAULT_SCOPE = "openid profile email"
+# What a sign-in for deleting factors asks for: list them, and remove them.
+REMOVAL_SCOPE = f"{protocol.SCOPE_READ} {protocol.SCOPE_REMOVE}"
 SLOW_DOWN_STEP = 5.0  # seconds added to the polling interval on slow_down (RFC 8628, section 3.5)
 
 _embedded = None  # the emulator this process started, kept alive until exit
+
+
+@dataclass
+class Removal:
+    """What `delete_authenticators` removed, in order, and the recovery code to keep (in memory
+    only): a new one when completing MFA spent the old."""
+
+    removed: list[dict[str, Any]]
+    recovery_code: str | None = field(default=None, repr=False)
+
+
+def _went_with_another(authenticator: Mapping[str, Any], removed: list[dict[str, Any]]) -> bool:
+    """A 404 that is no error: the recovery code after a factor, or a companion after its twin
+    (same `dev_X` after the `|`)."""
+    if not removed:
+        return False
+    if authenticator.get("authenticator_type") == "recovery-code":
+        return True
+    device = str(authenticator["id"]).split("|", 1)[-1]
+    return any(str(a["id"]).split("|", 1)[-1] == device for a in removed)
 
 
 @dataclass(frozen=True)
@@ -197,20 +219,72 @@ class MfaClient:
         return self._call("GET", "/mfa/authenticators", bearer=token).response_json
 
     def delete_authenticator(self, token: str, authenticator_id: str) -> None:
-        """Remove one authenticator (`token`: MFA API access token with remove:authenticators)."""
+        """Remove one authenticator. `token` is an MFA API access token with remove:authenticators
+        (from `mfa_api_token`, or from /authorize with the MFA API audience): an mfa_token, which
+        proves only the password, is refused."""
         self._call("DELETE", f"/mfa/authenticators/{quote(authenticator_id, safe='')}", bearer=token)
 
-    def delete_authenticators(self, token: str, authenticators: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Remove each of `authenticators` (as listed), the recovery code last: it may already have
-        gone with the last factor, so its 404 is no error. Returns them in the order removed."""
-        ordered = sorted(authenticators, key=lambda a: a.get("authenticator_type") == "recovery-code")
-        for authenticator in ordered:
+    def mfa_api_token(self, *, otp: Callable[[], str] | None = None,
+                      recovery_code: str | None = None) -> dict[str, Any]:
+        """Sign in again for the MFA API audience and complete MFA, as Auth0 asks before deleting:
+        "ask the user to authenticate again with /oauth/token, specifying the
+        https://{yourDomain}/mfa/ audience" (Manage Authentication Factors). MFA is completed with
+        `otp()` (a fresh code of an OTP factor you hold the secret of) or else `recovery_code`; the
+        token response carries the new `recovery_code` when one was spent. Raises CannotRemove
+        when neither is given or both are refused."""
+        if otp is None and recovery_code is None:
+            raise CannotRemove("no OTP secret and no recovery code to complete MFA with")
+        try:
+            return self.login(audience=self.mfa_audience, scope=REMOVAL_SCOPE)
+        except MfaRequired as required:
+            mfa_token = required.mfa_token
+        refused: list[str] = []
+        for grant, secret in ((self.confirm_otp, otp), (self.confirm_recovery_code, recovery_code)):
+            if secret is None:
+                continue
             try:
-                self.delete_authenticator(token, authenticator["id"])
+                return grant(mfa_token, secret() if callable(secret) else secret)
             except Auth0Error as error:
-                if error.status != 404 or authenticator.get("authenticator_type") != "recovery-code":
-                    raise
-        return [dict(a) for a in ordered]
+                refused.append(f"{error.error}: {error.error_description}")
+        raise CannotRemove("MFA could not be completed (" + "; ".join(refused) + ")")
+
+    def delete_authenticators(self, authenticators: Iterable[Mapping[str, Any]], *, access_token: str | None = None,
+                              otp: Callable[[], str] | None = None,
+                              recovery_code: str | None = None) -> Removal:
+        """Remove each of `authenticators` (as listed) with an MFA API access token: `access_token`
+        while it works, else a new one from `mfa_api_token(otp=..., recovery_code=...)`. The
+        recovery code goes last, and a 404 is no error where the factor went with another: the
+        recovery code with the last factor, a companion (`sms|dev_X` and `voice|dev_X`, push and its
+        OTP) with its twin. Raises CannotRemove, naming the factors and the manual fix, when no
+        access token can be had."""
+        ordered = [dict(a) for a in sorted(authenticators,
+                                           key=lambda a: a.get("authenticator_type") == "recovery-code")]
+        removal = Removal([], recovery_code)
+        token, renewed = access_token, False
+        for authenticator in ordered:
+            while True:
+                if token is None:
+                    token, renewed = self._removal_token(removal, ordered, otp), True
+                try:
+                    self.delete_authenticator(token, authenticator["id"])
+                except Auth0Error as error:
+                    if error.status == 401 and not renewed:   # expired (10 minutes), or no access token
+                        token = None
+                        continue
+                    if error.status != 404 or not _went_with_another(authenticator, removal.removed):
+                        raise
+                break
+            removal.removed.append(authenticator)
+        return removal
+
+    def _removal_token(self, removal: Removal, ordered: list[dict[str, Any]],
+                       otp: Callable[[], str] | None) -> str:
+        try:
+            tokens = self.mfa_api_token(otp=otp, recovery_code=removal.recovery_code)
+        except CannotRemove as error:
+            raise CannotRemove(error.reason, [a for a in ordered if a not in removal.removed]) from None
+        removal.recovery_code = tokens.get("recovery_code") or removal.recovery_code
+        return tokens["access_token"]
 
     def refresh(self, refresh_token: str) -> dict[str, Any]:
         """The refresh_token grant (needs scope offline_access at login)."""

@@ -323,6 +323,13 @@ _ADVICE: dict[str, _Advice] = {
         "token: missing, cut short, expired (mfa_tokens live 10 minutes), or for another audience.",
         "Send 'Authorization: Bearer <mfa_token>' with the token from mfa_required, or an access token "
         "for https://YOUR_CANONICAL_DOMAIN/mfa/.", DOCS["manage"]),
+    "delete_needs_access_token": _Advice(
+        "Deleting a factor needs an access token, not the mfa_token",
+        "An mfa_token proves only the password: it may list factors and enroll a first one, but not "
+        "delete one, or anyone with the password could remove the only factor and enroll their own.",
+        "Sign in with audience https://YOUR_CANONICAL_DOMAIN/mfa/ and scope remove:authenticators, "
+        "complete MFA (challenge, then the matching MFA grant), and delete with the access token it "
+        "returns.", DOCS["manage"]),
     "insufficient_scope": _Advice(
         "The access token lacks the scope this call needs",
         "Access tokens for the MFA API carry scopes: enroll for POST /mfa/associate, "

@@ -65,6 +65,9 @@ FIXES: dict[str, str] = {
     "insufficient_scope": "Ask for the MFA API scope named in the message (enroll, "
                           "read:authenticators, remove:authenticators) when getting the token.",
     "authenticator_not_found": "Use an id from client.list_authenticators(...), unmodified.",
+    "delete_needs_access_token": "An mfa_token proves only the password: complete MFA with the MFA API "
+                                 "audience and scope remove:authenticators (client.mfa_api_token(...)), "
+                                 "then delete with the access token it returns.",
     "already_enrolled": "The user already has an active factor: challenge it and complete MFA first, "
                         "then enroll with the resulting MFA API access token (scope enroll).",
     "invalid_authenticator_type": "authenticator_types takes 'otp' or 'oob' (watch for the typo 'opt').",
@@ -93,6 +96,22 @@ class ConnectionProblem(KitError):
             "timeout": "no answer in time",
         }.get(kind, "the request failed")
         super().__init__(f"Cannot reach {url}: {what}. Check {setting}. ({detail})")
+
+
+MANUAL_REMOVAL = ("remove it by hand: Dashboard > User Management > Users > (the user) > Multi-factor "
+                  "Authentication > Delete (on the emulator: start it again with --db :memory:)")
+
+
+class CannotRemove(KitError):
+    """The kit could not complete MFA, so it cannot delete these factors: Auth0 deletes only with
+    the MFA API access token that completing MFA returns. Never silently left: the message names
+    each factor and the manual fix."""
+
+    def __init__(self, reason: str, authenticators: list[dict[str, Any]] | None = None):
+        self.reason, self.authenticators = reason, list(authenticators or [])
+        names = ", ".join(str(a.get("id")) for a in self.authenticators) or "the factors"
+        super().__init__(f"Cannot delete {names}: {reason}; deleting needs an access token from completing "
+                         f"MFA. Fix: {MANUAL_REMOVAL}.")
 
 
 class PollTimeout(KitError):

@@ -22,7 +22,7 @@ import ipywidgets
 import requests
 from IPython.display import HTML, display
 
-from mfa_helpers import protocol, redact
+from mfa_helpers import ownership, protocol, redact
 from mfa_helpers.authenticator import VirtualAuthenticator
 from mfa_helpers.client import MfaClient
 from mfa_helpers.errors import Auth0Error, KitError, MfaRequired
@@ -121,6 +121,7 @@ class Walkthrough:
     mfa_token: str | None = field(default=None, repr=False)
     recovery_code: str | None = field(default=None, repr=False)
     recorded: dict[str, Any] = field(default_factory=dict)
+    enrolled: list[str] = field(default_factory=list)  # the kinds this run's associate calls enrolled
     _outcomes: dict[str, Outcome] = field(default_factory=dict, repr=False)
     _otp: VirtualAuthenticator | None = field(default=None, repr=False)
 
@@ -322,23 +323,43 @@ class Walkthrough:
         """Delete what this run created, record it, and save the session HAR when asked to."""
         deleted, kept = self.cleanup()
         self.record("cleanup", {"deleted": deleted, "left_untouched": kept})
+        self._save_har()
+
+    def _save_har(self) -> None:
+        """The session HAR, where MFA_KIT_HAR_PATH says: at the end, and after each enrollment, so
+        that a run failing half-way still tells `mfa-kit verify` which factors it created."""
         har = os.environ.get(HAR_PATH_ENV, "").strip()
         if har:
             path = Path(har)
             self.client.session.to_har(path / f"{self.notebook}.har" if path.is_dir() else path)
 
     def cleanup(self) -> tuple[list[str], int]:
-        """Delete each authenticator not in the baseline (recovery code last); count the others."""
+        """Delete each authenticator this run's enrollments account for (recovery code last) and
+        count the others: the baseline, and anything someone else enrolled meanwhile.
+
+        Deleting needs an MFA API access token: the one this run's MFA step returned, else a new
+        one from completing MFA again with the run's OTP secret or recovery code (both in memory
+        only). What the run cannot complete MFA for raises CannotRemove with the manual fix."""
+        current = self._current_factors()
+        mine, _ = ownership.claim([a for a in current if a["id"] not in self.baseline], self.enrolled)
+        if mine:
+            removal = self.client.delete_authenticators(
+                mine, access_token=self.access_token, otp=self._otp.fresh_code if self._otp else None,
+                recovery_code=self.recovery_code)
+            self.recovery_code = removal.recovery_code
+            mine = removal.removed
+        return [kind_of(a) for a in mine], len(current) - len(mine)
+
+    def _current_factors(self) -> list[dict]:
+        """The user's factors, listed with the run's token, or a new sign-in's mfa_token when that
+        one was spent or has expired; none when the run never signed in."""
         token = self._bearer()
         if token is None:
-            return [], 0
+            return []
         try:
-            current = self.client.list_authenticators(token)
-        except Auth0Error:  # the mfa_token was spent and no MFA API access token was obtained
-            return [], 0
-        mine = [a for a in current if a["id"] not in self.baseline]
-        deleted = self.client.delete_authenticators(token, mine)
-        return [kind_of(a) for a in deleted], len(current) - len(mine)
+            return self.client.list_authenticators(token)
+        except Auth0Error:
+            return self.client.list_authenticators(self.mfa_required().mfa_token)
 
     # -- internals ------------------------------------------------------------------------------
     def _submit(self, step: str, mfa_token: str, response: Mapping[str, Any], code: str) -> Outcome:
@@ -366,6 +387,8 @@ class Walkthrough:
         return message["binding_code"]
 
     def _remember_enrollment(self, response: Mapping[str, Any]) -> None:
+        self.enrolled.append(ownership.enrolled_kind(response))
+        self._save_har()
         if response.get("authenticator_type") == "otp":
             self._otp = VirtualAuthenticator.from_enrollment(dict(response))
         if response.get("recovery_codes"):

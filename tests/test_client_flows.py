@@ -6,7 +6,7 @@ import time
 import pytest
 from client_support import MFA_SCOPE, PLANTED, browser_login, client, emu, mfa_required  # noqa: F401
 
-from mfa_helpers import (Auth0Error, AuthorizationPending, MfaClient, PollTimeout, Settings, VirtualAuthenticator,
+from mfa_helpers import (Auth0Error, AuthorizationPending, CannotRemove, MfaClient, PollTimeout, Settings, VirtualAuthenticator,
                          decode_token, protocol)
 
 
@@ -38,19 +38,56 @@ def test_otp_enrollment_login_mfa_required_associate_confirm(client):
     assert client.session.exchanges[2].request_json["grant_type"] == protocol.GRANT_MFA_OTP
 
 
-def test_delete_authenticators_removes_the_recovery_code_last_and_only_its_404_is_no_error(client):
-    _enroll_otp(client)
-    token = mfa_required(client).mfa_token  # a new sign-in's mfa_token manages the factors
-    listed = client.list_authenticators(token)
-    assert [a["authenticator_type"] for a in client.delete_authenticators(token, listed)] == ["otp", "recovery-code"]
-    assert client.list_authenticators(token) == []
-    # The recovery code went with the last factor: its DELETE answered 404, which is no error.
-    assert [e.status for e in client.session.exchanges[-3:-1]] == [204, 404]
-    gone_otp = next(a for a in listed if a["authenticator_type"] == "otp")
-    assert client.delete_authenticators(token, [a for a in listed if a is not gone_otp]) != []  # 404 tolerated
-    with pytest.raises(Auth0Error) as missing:  # any other factor's 404 is an error
-        client.delete_authenticators(token, [gone_otp])
-    assert missing.value.status == 404
+def test_delete_authenticators_completes_mfa_first_and_removes_the_recovery_code_last(client):
+    _, enrollment, authenticator, _ = _enroll_otp(client)
+    listed = client.list_authenticators(mfa_required(client).mfa_token)  # an mfa_token may list
+    with pytest.raises(Auth0Error) as refused:   # ... but not delete
+        client.delete_authenticator(mfa_required(client).mfa_token, listed[0]["id"])
+    assert refused.value.is_("delete_needs_access_token")
+    mark = len(client.session)
+    removal = client.delete_authenticators(listed, otp=authenticator.fresh_code,
+                                           recovery_code=enrollment["recovery_codes"][0])
+    assert [a["authenticator_type"] for a in removal.removed] == ["otp", "recovery-code"]
+    # Signed in again for the MFA API audience, completed MFA with the OTP, deleted with its token;
+    # the recovery code went with the last factor: its 404 is no error.
+    sign_in, confirm, *deletes = client.session.exchanges[mark:]
+    assert sign_in.status == 403 and sign_in.request_json["audience"] == client.mfa_audience
+    assert "remove:authenticators" in sign_in.request_json["scope"].split()
+    assert confirm.request_json["grant_type"] == protocol.GRANT_MFA_OTP and confirm.status == 200
+    assert [(e.method, e.status) for e in deletes] == [("DELETE", 204), ("DELETE", 404)]
+    assert all(e.request_headers["Authorization"] == f"Bearer {confirm.response_json['access_token']}"
+               for e in deletes)
+    assert client.list_authenticators(mfa_required(client).mfa_token) == []
+    assert removal.recovery_code == enrollment["recovery_codes"][0]  # the OTP did: not spent
+
+
+def test_delete_authenticators_with_the_recovery_code_keeps_the_new_one_and_any_other_404_is_an_error(client):
+    _, enrollment, _, _ = _enroll_otp(client)
+    listed = client.list_authenticators(mfa_required(client).mfa_token)
+    otp = next(a for a in listed if a["authenticator_type"] == "otp")
+    removal = client.delete_authenticators([otp], recovery_code=enrollment["recovery_codes"][0])
+    assert removal.removed == [otp] and removal.recovery_code not in (None, enrollment["recovery_codes"][0])
+    recovered = client.session.exchanges[-2]
+    assert recovered.request_json["grant_type"] == protocol.GRANT_MFA_RECOVERY_CODE
+    with pytest.raises(Auth0Error) as missing:  # a factor's own 404 is an error
+        client.delete_authenticators([otp], access_token=recovered.response_json["access_token"])
+    assert missing.value.is_("authenticator_not_found")
+
+
+def test_delete_authenticators_renews_a_refused_access_token_and_reports_what_it_cannot_remove(client):
+    _, _, authenticator, _ = _enroll_otp(client)
+    listed = client.list_authenticators(mfa_required(client).mfa_token)
+    with pytest.raises(CannotRemove) as nothing:   # no secret to complete MFA with: reported, kept
+        client.delete_authenticators(listed)
+    assert {a["id"] for a in nothing.value.authenticators} == {a["id"] for a in listed}
+    assert "Dashboard > User Management > Users" in str(nothing.value)
+    assert len(client.list_authenticators(mfa_required(client).mfa_token)) == 2
+    with pytest.raises(CannotRemove) as refused:   # a wrong recovery code: MFA refused, reported
+        client.delete_authenticators(listed, recovery_code="WRONGWRONGWRONGWRONGWRON")
+    assert "invalid_grant" in refused.value.reason
+    plain = mfa_required(client).mfa_token         # refused as bearer (401): renewed once, by MFA
+    removal = client.delete_authenticators(listed, access_token=plain, otp=authenticator.fresh_code)
+    assert len(removal.removed) == 2 and client.list_authenticators(mfa_required(client).mfa_token) == []
 
 
 def test_challenge_otp_gives_an_mfa_api_token_to_list_delete_verify_and_refresh(emu):

@@ -109,8 +109,9 @@ def test_recovery_code_lifecycle(wire, fresh_user):
 
 def test_deleting_the_last_factor_removes_the_recovery_code(wire, fresh_user):
     """Pick: with no active factor left, the recovery code is deleted too (the user enrolls afresh)."""
-    enrolled = wire.enroll_otp(fresh_user)
-    bearer = wire.mfa_token(fresh_user)
+    enrolled = wire.enroll_otp(fresh_user, audience=wire.tenant.mfa_audience,
+                             scope=" ".join(protocol.MFA_SCOPES))
+    bearer = enrolled["tokens"]["access_token"]
     otp_id = next(a["id"] for a in wire.authenticators(bearer).json() if a["active"]
                   and a["authenticator_type"] == "otp")
     assert wire.http.delete(f"{wire.url}/mfa/authenticators/{otp_id.replace('|', '%7C')}", timeout=10,
@@ -118,9 +119,34 @@ def test_deleting_the_last_factor_removes_the_recovery_code(wire, fresh_user):
     assert enrolled["recovery_codes"] and wire.authenticators(bearer).json() == []
 
 
+def _delete(wire, bearer: str, authenticator_id: str) -> requests.Response:
+    return wire.http.delete(f"{wire.url}/mfa/authenticators/{authenticator_id.replace('|', '%7C')}",
+                            timeout=10, headers={"Authorization": f"Bearer {bearer}"})
+
+
+def test_delete_refuses_a_plain_mfa_token(wire, fresh_user):
+    """Pick (status from the docs' 401, wording after the community thread "When deleting
+    authenticator it says mfa token is invalid"): an mfa_token proves only the password, so DELETE
+    refuses it, even from a login that asked for the MFA API audience and remove:authenticators.
+    Knowing the password alone, nobody can remove the only factor and enroll their own; the access
+    token that completing MFA returns deletes."""
+    enrolled = wire.enroll_otp(fresh_user)
+    otp_id = next(a["id"] for a in wire.authenticators(wire.mfa_token(fresh_user)).json()
+                  if a["authenticator_type"] == "otp")
+    for login in ({}, {"audience": wire.tenant.mfa_audience, "scope": protocol.SCOPE_REMOVE}):
+        plain = wire.mfa_token(fresh_user, **login)
+        assert error_of(_delete(wire, plain, otp_id), "delete_needs_access_token")
+        assert error_of(wire.associate(plain, authenticator_types=["otp"]), "already_enrolled")
+    assert otp_id in [a["id"] for a in wire.authenticators(wire.mfa_token(fresh_user)).json()]
+    mfa_token = wire.mfa_token(fresh_user, audience=wire.tenant.mfa_audience, scope=protocol.SCOPE_REMOVE)
+    tokens = wire.otp_grant(mfa_token, pyotp.TOTP(enrolled["secret"]).at(time.time() + 30)).json()
+    assert _delete(wire, tokens["access_token"], otp_id).status_code == 204
+
+
 def test_bearer_rules(wire, fresh_user, emulator):
-    """Picks: a plain mfa_token may associate (first factor only), list and delete without scopes; a
-    bearer that is no MFA API token (another audience) is `invalid_token`, not insufficient_scope."""
+    """Picks: a plain mfa_token may associate (first factor only) and list without scopes (deleting
+    needs an access token, above); a bearer that is no MFA API token (another audience) is
+    `invalid_token`, not insufficient_scope."""
     mfa_token = wire.mfa_token(fresh_user)
     assert wire.authenticators(mfa_token).status_code == 200
     tokens = wire.enroll_otp(wire.post("/emulator/users", json={}).json(),
@@ -128,15 +154,18 @@ def test_bearer_rules(wire, fresh_user, emulator):
     assert error_of(wire.authenticators(tokens["tokens"]["access_token"]), "invalid_token")
 
 
-def _sms_factor(wire, control, user: dict, phone: str) -> str:
-    """Enroll and confirm SMS for `user`; its authenticator id."""
-    mfa_token = wire.mfa_token(user)
+def _sms_factor(wire, control, user: dict, phone: str) -> tuple[str, str]:
+    """Enroll and confirm SMS for `user`: its authenticator id, and the MFA API access token the
+    confirmation returned (it may delete)."""
+    mfa_token = wire.mfa_token(user, audience=wire.tenant.mfa_audience, scope=" ".join(protocol.MFA_SCOPES))
     body = wire.associate(mfa_token, authenticator_types=["oob"], oob_channels=["sms"],
                           phone_number=phone).json()
     code = control.latest_message(to=phone)["binding_code"]
-    assert wire.token(grant_type=protocol.GRANT_MFA_OOB, mfa_token=mfa_token, oob_code=body["oob_code"],
-                      binding_code=code).status_code == 200
-    return next(a["id"] for a in wire.authenticators(wire.mfa_token(user)).json() if a.get("oob_channel") == "sms")
+    tokens = wire.token(grant_type=protocol.GRANT_MFA_OOB, mfa_token=mfa_token, oob_code=body["oob_code"],
+                        binding_code=code)
+    assert tokens.status_code == 200
+    sms_id = next(a["id"] for a in wire.authenticators(wire.mfa_token(user)).json() if a.get("oob_channel") == "sms")
+    return sms_id, tokens.json()["access_token"]
 
 
 def test_challenge_picks(wire, fresh_user, control):
@@ -145,8 +174,8 @@ def test_challenge_picks(wire, fresh_user, control):
     as DELETE answers, never a stand-in factor of the same kind; a named factor of a type not asked
     for, or no factor of the types asked (listed comma-separated), is `unsupported_challenge_type`;
     several types in challenge_type are tried in order."""
-    sms_id = _sms_factor(wire, control, fresh_user, PHONE)
-    others_id = _sms_factor(wire, control, control.create_user(), "+15557650000")
+    sms_id, access = _sms_factor(wire, control, fresh_user, PHONE)
+    others_id, _ = _sms_factor(wire, control, control.create_user(), "+15557650000")
     login = wire.mfa_token(fresh_user)
 
     def challenge(**body):
@@ -161,8 +190,7 @@ def test_challenge_picks(wire, fresh_user, control):
                     types="otp")
     assert error_of(challenge(client_secret="x"), "unauthorized_client_auth")
     assert error_of(challenge(challenge_type=["otp"]), "unsupported_challenge_type", types="otp")
-    assert wire.http.delete(f"{wire.url}/mfa/authenticators/{sms_id.replace('|', '%7C')}", timeout=10,
-                            headers={"Authorization": f"Bearer {login}"}).status_code == 204
+    assert _delete(wire, access, sms_id).status_code == 204
     assert error_of(challenge(authenticator_id=sms_id), "unknown_authenticator")
 
 

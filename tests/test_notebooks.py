@@ -77,6 +77,7 @@ EXPECTED = {
     },
     "04_list_and_remove": {
         "before": [RECOVERY, factor("sms", "oob", "sms", active=False), TOTP],
+        "delete_with_mfa_token": error("delete_needs_access_token"),
         "delete": {"status": 204, "kind": "sms"},
         "after": [RECOVERY, TOTP],
         "delete_again": error("authenticator_not_found"),

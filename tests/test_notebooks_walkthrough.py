@@ -8,7 +8,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from mfa_helpers import walkthrough as wk
 from mfa_helpers import widgets
 from mfa_helpers.emulator import Emulator
-from mfa_helpers.errors import KitError
+from mfa_helpers.errors import CannotRemove, KitError
 from mfa_helpers.settings import ENV
 
 
@@ -168,6 +168,52 @@ def test_cleanup_never_touches_the_baseline(connect):
     deleted, kept = run.cleanup()
     assert deleted == ["email"] and kept == 2  # the sms factor and its recovery code stay
     assert {wk.kind_of(a) for a in run.authenticators()} == {"sms", "recovery-code"}
+
+
+def _deletes(run) -> list[tuple[str, int]]:
+    return [(e.url.rsplit("/", 1)[-1].split("%7C")[0], e.status) for e in run.client.session.exchanges
+            if e.method == "DELETE"]
+
+
+def test_cleanup_completes_mfa_again_with_the_runs_otp_when_its_access_token_is_refused(connect):
+    run = connect()
+    run.prepare_factors("otp")
+    run.access_token = run.mfa_required().mfa_token  # as refused as an expired one: 401
+    mark = len(run.client.session)
+    deleted, kept = run.cleanup()
+    assert (deleted, kept) == (["totp", "recovery-code"], 0) and run.authenticators() == []
+    grants = [e.request_json.get("grant_type") for e in run.client.session.exchanges[mark:]
+              if e.url.endswith("/oauth/token")]
+    assert grants == ["password", "http://auth0.com/oauth/grant-type/mfa-otp"]
+    assert _deletes(run) == [("totp", 401), ("totp", 204), ("recovery-code", 404)]
+
+
+def test_cleanup_completes_mfa_with_the_recovery_code_and_keeps_the_new_one_in_memory(connect):
+    run = connect()
+    run.prepare_factors("sms")           # no OTP secret: the recovery code completes MFA
+    first = run.recovery_code
+    run.access_token = None
+    assert run.cleanup() == (["sms", "recovery-code"], 0)
+    assert run.recovery_code not in (None, first) and run.authenticators() == []
+
+
+def test_what_cleanup_cannot_complete_mfa_for_is_reported_with_the_fix_and_left(connect):
+    run = connect()
+    run.prepare_factors("sms")
+    run.access_token = run.recovery_code = None
+    with pytest.raises(CannotRemove, match="Dashboard > User Management > Users"):
+        run.cleanup()
+    assert {wk.kind_of(a) for a in run.authenticators()} == {"sms", "recovery-code"}
+
+
+def test_cleanup_leaves_what_someone_else_enrolled_meanwhile(connect):
+    run = connect()
+    run.prepare_factors("otp")
+    # Someone else, on the same user: not through this run's enroll(), so not the run's own.
+    run.client.associate(run.access_token, ["oob"], oob_channels=["email"], email="someone@example.com")
+    deleted, kept = run.cleanup()
+    assert deleted == ["totp"] and kept == 2
+    assert [wk.kind_of(a) for a in run.authenticators(run.mfa_required().mfa_token)] == ["email"]
 
 
 def test_outbox_messages_are_this_runs_own(connect):

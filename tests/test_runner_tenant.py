@@ -73,13 +73,9 @@ def test_a_test_user_with_factors_is_refused_and_left_as_it_is(tenant, capsys):
 
 LEAVES_AN_ENROLLMENT = """
 import os
-from mfa_helpers import MfaClient
-from mfa_helpers.errors import MfaRequired
-client = MfaClient.connect()
-try:
-    client.login()
-except MfaRequired as required:
-    client.associate(required.mfa_token, ["oob"], oob_channels=["email"], email="tester@example.com")
+from mfa_helpers import walkthrough
+wt = walkthrough.connect("leaves_an_enrollment", "true")
+wt.enroll("email", wt.mfa_required().mfa_token, email="tester@example.com")
 assert not os.path.exists("fail-now"), "failed half-way"
 """
 EXPECTS_NO_FACTOR = """
@@ -112,3 +108,46 @@ def test_what_a_notebook_leaves_behind_is_removed_before_the_next_and_fails_a_pa
     assert "LeftBehind" in sloppy["failure"]["headline"] and "the runner removed them" in sloppy["failure"]["headline"]
     assert "removed by the runner: email, recovery-code" in (tmp_path / "runs" / "a" / "report.html").read_text()
     assert factors_of_test_user() == []
+
+
+SOMEONE_ELSE_ENROLLS = """
+import pyotp
+from mfa_helpers import MfaClient
+from mfa_helpers.errors import MfaRequired
+client = MfaClient.connect()  # a person on the same test user meanwhile: nothing of this run's
+try:
+    client.login()
+except MfaRequired as required:
+    enrollment = client.associate(required.mfa_token)
+    client.confirm_otp(required.mfa_token, pyotp.TOTP(enrollment["secret"]).now())
+"""
+CONFIRMS_THEN_FAILS = """
+from mfa_helpers import walkthrough
+wt = walkthrough.connect("confirms_then_fails", "true")
+wt.prepare_factors("otp")
+raise RuntimeError("failed before its cleanup")
+"""
+
+
+def test_a_factor_nobody_in_the_run_created_is_reported_and_left_alone(tenant, tmp_path):
+    make_notebook(tmp_path / "nbs" / "01_someone_else.ipynb", SOMEONE_ELSE_ENROLLS)
+
+    assert main(["verify", "--target", "tenant", "--notebooks-dir", "nbs", "--no-nbval", "--out", "runs/a"]) == 1
+
+    [notebook] = json.loads((tmp_path / "runs" / "a" / "summary.json").read_text())["notebooks"]
+    assert notebook["status"] == "failed" and notebook["left_behind"] == []
+    headline = notebook["failure"]["headline"]
+    assert "ForeignFactor: otp (totp|dev_" in headline and "left alone" in headline and "Fix:" in headline
+    assert [a["authenticator_type"] for a in factors_of_test_user()] == ["otp", "recovery-code"]
+
+
+def test_an_active_factor_the_runner_cannot_complete_mfa_for_is_reported_with_the_fix(tenant, tmp_path):
+    make_notebook(tmp_path / "nbs" / "01_confirms_then_fails.ipynb", CONFIRMS_THEN_FAILS)
+
+    assert main(["verify", "--target", "tenant", "--notebooks-dir", "nbs", "--no-nbval", "--out", "runs/a"]) == 1
+
+    [notebook] = json.loads((tmp_path / "runs" / "a" / "summary.json").read_text())["notebooks"]
+    log = (tmp_path / "runs" / "a" / "summary.json").read_text()
+    assert "failed before its cleanup" in notebook["failure"]["evalue"]
+    assert "RestoreFailed" in log and "Cannot delete totp|dev_" in log and "Dashboard > User Management" in log
+    assert [a["authenticator_type"] for a in factors_of_test_user()] == ["otp", "recovery-code"]

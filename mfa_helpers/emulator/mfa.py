@@ -321,7 +321,12 @@ def list_authenticators(rt: Runtime, call: Call) -> list[dict]:
 
 
 def delete_authenticator(rt: Runtime, call: Call) -> Response:
+    """Only an access token for the MFA API with remove:authenticators deletes (from completing MFA
+    or from a /mfa/-audience login): an mfa_token proves the password alone, and with it anyone
+    could remove the only factor, enroll their own and finish MFA."""
     ctx = bearer_context(rt, call, protocol.SCOPE_REMOVE)
+    if ctx.kind == "mfa_token":
+        raise ApiError("delete_needs_access_token")
     if not rt.store.delete("authenticators", id=call.path_params["authenticator_id"], user_id=ctx.user_id):
         raise ApiError("authenticator_not_found")
     if not active_factors(rt, ctx.user_id):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .config import GoldenSet
 from .executed import strip_ansi
-from .tenant import TestUser, tenant_patterns
+from .tenant import factors_before, put_back, tenant_patterns
 
 JUNIT_ANSI = re.compile(r"#x1B\[[0-9;]*[A-Za-z]")
 
@@ -63,10 +63,15 @@ def check_goldens(goldens: GoldenSet, env: dict[str, str], cell_timeout: float |
         plugins = ["-p", "mfa_helpers.runner.nbval_tenant"]
 
     def check(notebook: Path) -> tuple[int, list[NbvalCase], str]:
-        result = _check_one(notebook, sanitize, plugins, env, cell_timeout, workdir)
-        if on_tenant:
-            TestUser(env).restore()
-        return result
+        if not on_tenant:
+            return _check_one(notebook, sanitize, plugins, env, cell_timeout, workdir)
+        before, problem = factors_before(env)
+        har = workdir / f"nbval-{notebook.stem}.har"  # tells which factors the notebook created
+        code, cases, log = _check_one(notebook, sanitize, plugins, {**env, "MFA_KIT_HAR_PATH": str(har)},
+                                      cell_timeout, workdir)
+        if problem is None:
+            _, problem = put_back(env, before, har)
+        return (code or 1, cases, f"{log}\n\n{problem}") if problem else (code, cases, log)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         checks = list(pool.map(check, goldens.notebooks))

@@ -60,6 +60,13 @@ def replay(job: Job) -> Outcome:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    before, error = frozenset(), None
+    if job.restore_user:  # on a tenant: what is on the shared test user before, told apart after
+        from .tenant import factors_before
+        before, error = factors_before(job.env)
+    if error:
+        now = time.time()
+        return Outcome(job.notebook, now, now, error)
     saved_env, saved_fds = dict(os.environ), {fd: os.dup(fd) for fd in (1, 2)}
     os.environ.clear()
     os.environ.update(job.env)
@@ -92,27 +99,11 @@ def replay(job: Job) -> Outcome:
     finished = time.time()
     left_behind: tuple[str, ...] = ()
     if job.restore_user:
-        left_behind, restore_error = _restore(job.env)
-        error = error or restore_error
+        from .tenant import put_back
+        left_behind, restore_error = put_back(job.env, before, job.har)
+        if restore_error:  # told even when a cell failed first: the user's state is the next notebook's
+            error, in_cell = f"{error}; {restore_error}" if error else restore_error, False
     return Outcome(job.notebook, started, finished, error, in_cell, left_behind)
-
-
-def _restore(env: dict[str, str]) -> tuple[tuple[str, ...], str | None]:
-    """Put the tenant's test user back to no factor; a notebook that passed but left some did not
-    clean up, which is a failure of its own."""
-    from mfa_helpers.errors import KitError
-
-    from .config import ConfigError
-    from .tenant import TestUser
-
-    try:
-        removed = tuple(TestUser(env).restore())
-    except (KitError, ConfigError) as exc:
-        return (), f"RestoreFailed: the test user could not be put back to no factor: {exc}"
-    if removed:
-        return removed, (f"LeftBehind: the notebook left {len(removed)} authenticator(s) on the test user "
-                         f"({', '.join(removed)}); the runner removed them")
-    return removed, None
 
 
 def _kernel_name(notebook: Path) -> str:

@@ -2,21 +2,28 @@
 after each notebook, and the notebooks a headless run cannot replay there.
 
 The notebooks share the test user. Before anything runs, the user must have no authenticator: every
-notebook starts from "no factor" (it enrolls, then removes what it enrolled), and it means that any
-factor present after a notebook is the run's own. So when a notebook fails half-way and leaves an
-enrollment behind, the runner removes it before the next notebook, which would otherwise fail with
-"User is already enrolled", and the kit still never deletes a factor it did not create.
+notebook starts from "no factor" (it enrolls, then removes what it enrolled). When a notebook fails
+half-way and leaves an enrollment behind, the runner removes it before the next notebook, which would
+otherwise fail with "User is already enrolled". It removes only what the notebook's own enrollments
+(its HAR) account for: a factor someone else adds to the user meanwhile is reported and left alone,
+and so is one the runner cannot complete MFA for (Auth0 deletes only with the access token that
+completing MFA returns), each with the manual fix.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mfa_helpers.client import MfaClient
-from mfa_helpers.errors import KitError, MfaRequired
+from mfa_helpers import protocol
+from mfa_helpers.authenticator import VirtualAuthenticator
+from mfa_helpers.client import REMOVAL_SCOPE, MfaClient
+from mfa_helpers.errors import CannotRemove, KitError, MfaRequired
+from mfa_helpers.ownership import claim, enrollments_in_har
 from mfa_helpers.settings import Settings
+from mfa_helpers.support.har import read_har
 
 from .config import ConfigError
 
@@ -86,12 +93,79 @@ class TestUser:
                 "and the kit never removes factors it did not create (remove these in the Dashboard: "
                 "User Management → Users → the user → Multi-factor Authentication)")
 
-    def restore(self) -> list[str]:
-        """After a notebook: remove what it left behind (the run's own, since the user started with
-        none) and return their types."""
-        token, factors = self.authenticators()
-        removed = self.client.delete_authenticators(token, factors)
-        return [str(a.get("oob_channel") or a.get("authenticator_type")) for a in removed]
+    def factor_ids(self) -> frozenset[str]:
+        """The ids on the user now: taken before each notebook, so that what appears is told apart."""
+        return frozenset(a["id"] for a in self.authenticators()[1])
+
+    def restore(self, before: frozenset[str], har: Path) -> Restored:
+        """After a notebook: remove the factors it created and left (its HAR's enrollments account
+        for them), and report, never touch, anything else that appeared meanwhile."""
+        _, factors = self.authenticators()
+        enrolled = enrollments_in_har(read_har(har)) if har.is_file() else []
+        mine, others = claim([a for a in factors if a["id"] not in before], enrolled)
+        if mine:
+            self._remove(mine, factors)
+        return Restored([kind_name(a) for a in mine], [f"{kind_name(a)} ({a['id']})" for a in others])
+
+    def _remove(self, mine: list[dict[str, Any]], factors: list[dict[str, Any]]) -> None:
+        """Deleting needs an access token from completing MFA. The runner holds no secret of what a
+        notebook enrolled, so it completes MFA with an OTP factor of its own, enrolled for that
+        (possible only while the user has no active factor, as an mfa_token may enroll a first
+        one), then deletes the notebook's factors and its own."""
+        if any(a.get("active") and a.get("authenticator_type") != "recovery-code" for a in factors):
+            raise CannotRemove("the runner holds no secret of the user's active factor to complete MFA with", mine)
+        own: list[dict] = []
+        try:
+            access_token = self.client.login(audience=self.client.mfa_audience,
+                                             scope=f"{protocol.SCOPE_ENROLL} {REMOVAL_SCOPE}")["access_token"]
+        except MfaRequired as required:
+            enrollment = self.client.associate(required.mfa_token)
+            code = VirtualAuthenticator.from_enrollment(enrollment).code()
+            access_token = self.client.confirm_otp(required.mfa_token, code)["access_token"]
+            seen = {a["id"] for a in factors}
+            own, _ = claim([a for a in self.client.list_authenticators(access_token) if a["id"] not in seen], ["otp"])
+        self.client.delete_authenticators(mine + own, access_token=access_token)
+
+
+@dataclass(frozen=True)
+class Restored:
+    """After a notebook: the kinds of its factors the runner removed, and what it left alone."""
+
+    removed: list[str]
+    foreign: list[str]
+
+
+def kind_name(authenticator: Mapping[str, Any]) -> str:
+    return str(authenticator.get("oob_channel") or authenticator.get("authenticator_type"))
+
+
+def factors_before(env: dict[str, str]) -> tuple[frozenset[str], str | None]:
+    """The tenant's test user's factors before a notebook (what appears later is told apart)."""
+    try:
+        return TestUser(env).factor_ids(), None
+    except (KitError, ConfigError) as exc:
+        return frozenset(), f"RestoreFailed: the test user's factors could not be listed before the notebook: {exc}"
+
+
+def put_back(env: dict[str, str], before: frozenset[str], har: Path) -> tuple[tuple[str, ...], str | None]:
+    """Put the tenant's test user back as the notebook found it, removing only the factors the
+    notebook created; a notebook that passed but left some did not clean up, which is a failure of
+    its own, and a factor nobody in the run created is reported and left alone."""
+    try:
+        restored = TestUser(env).restore(before, har)
+    except (KitError, ConfigError) as exc:
+        return (), f"RestoreFailed: the test user could not be put back as the notebook found it: {exc}"
+    removed = tuple(restored.removed)
+    problems = []
+    if removed:
+        problems.append(f"LeftBehind: the notebook left {len(removed)} authenticator(s) on the test user "
+                        f"({', '.join(removed)}); the runner removed them")
+    if restored.foreign:
+        problems.append(f"ForeignFactor: {', '.join(restored.foreign)} appeared on the test user during the "
+                        "notebook, and none of its enrollments account for it: left alone. Fix: nobody else may "
+                        "use the test user during a run; if it is no one's, remove it by hand (Dashboard > User "
+                        "Management > Users > the user > Multi-factor Authentication) before the next run")
+    return removed, "; ".join(problems) or None
 
 
 # nbval against a tenant. The golden notebooks were recorded on the emulator, so on a tenant the same
