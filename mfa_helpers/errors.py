@@ -8,72 +8,8 @@ from typing import Any
 
 import requests
 
-from . import protocol
+from . import knowledge, protocol
 from .exchange import Exchange
-
-DASHBOARD_GRANTS = ("Dashboard > Applications > Applications > (your application) > Settings > "
-                    "Advanced Settings > Grant Types")
-
-# Protocol error key -> what to do about it. Keys come from `protocol.ERRORS`.
-FIXES: dict[str, str] = {
-    "mfa_required": "Continue with the MFA API: client.associate(mfa_token, ...) to enroll, or "
-                    "client.challenge(mfa_token, ...) then confirm with the matching grant.",
-    "wrong_password": "Check AUTH0_USERNAME / AUTH0_PASSWORD and the connection (AUTH0_REALM).",
-    "invalid_otp": "Send the current 6-digit code from the authenticator app (codes change every 30 s "
-                   "and each is accepted once; VirtualAuthenticator.fresh_code() waits for a new one).",
-    "invalid_binding_code": "Send the 6-digit code that the SMS, voice call or email delivered as "
-                            "binding_code.",
-    "invalid_recovery_code": "The recovery code is wrong or already spent: use the newest one (each "
-                             "successful recovery-code grant returns a new recovery_code).",
-    "authorization_pending": "Approve the push on the phone (emulator: client.emulator.approve_push(...)), "
-                             "then repeat the mfa-oob request; client.poll_oob(...) does this for you.",
-    "push_rejected": "The push was rejected on the phone: start again with client.challenge(...).",
-    "slow_down": "Poll less often: at most 12 mfa-oob requests a minute per mfa_token "
-                 "(client.poll_oob backs off by itself).",
-    "malformed_mfa_token": "Pass the mfa_token of the latest mfa_required answer, unmodified. A "
-                           "successful MFA grant spends it: log in again for a new one.",
-    "expired_mfa_token": "An mfa_token lives 10 minutes: log in again for a new one.",
-    "expired_oob_code": "SMS, voice and email codes live 5 minutes: ask for a new one with "
-                        "client.challenge(mfa_token, 'oob').",
-    "too_many_attempts": "Too many wrong codes: wait (one attempt comes back every 6 minutes), then "
-                         "send a current code.",
-    "unsupported_challenge_type": "The user has no active authenticator of that type: check "
-                                  "client.list_authenticators(...) or enroll one with client.associate(...).",
-    "unauthorized_client_auth": "Check AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET: a confidential "
-                                "application must authenticate with its own secret.",
-    "grant_not_allowed": f"Enable the grant types on the application: {DASHBOARD_GRANTS} "
-                         "(tick MFA for the mfa-otp, mfa-oob and mfa-recovery-code grants).",
-    "service_not_enabled": "The MFA API audience is built from the canonical domain "
-                           "(https://TENANT.REGION.auth0.com/mfa/), even when requests go to a custom "
-                           "domain: use client.mfa_audience.",
-    "invalid_audience": "This token was issued for another API (for example an API you created named "
-                        "https://CUSTOM_DOMAIN/mfa): ask for the MFA API audience client.mfa_audience "
-                        "(canonical domain, trailing slash) instead.",
-    "rate_limited": "Wait until reset_at (x-ratelimit-reset), or create the client with "
-                    "retry_on_429=N to wait and retry automatically.",
-    "unsupported_grant_type": "Use one of the grant types in mfa_helpers.protocol.ALL_GRANTS.",
-    "missing_parameter": "Send the named parameter.",
-    "invalid_refresh_token": "The refresh token is unknown, revoked or for another client: log in "
-                             "again with scope offline_access for a new one.",
-    "invalid_authorization_code": "An authorization code is used once and lives briefly: start "
-                                  "again at client.authorize_url(...).",
-    "invalid_code_verifier": "Send the code_verifier of the same PKCE pair that made the "
-                             "code_challenge (client.authorize_url returns both).",
-    "invalid_redirect_uri": "Send the same redirect_uri as in the /authorize request.",
-    "invalid_token": "Send the mfa_token from mfa_required, or an access token for the MFA API "
-                     "audience, as 'Authorization: Bearer ...'; it may have expired.",
-    "insufficient_scope": "Ask for the MFA API scope named in the message (enroll, "
-                          "read:authenticators, remove:authenticators) when getting the token.",
-    "authenticator_not_found": "Use an id from client.list_authenticators(...), unmodified.",
-    "delete_needs_access_token": "An mfa_token proves only the password: complete MFA with the MFA API "
-                                 "audience and scope remove:authenticators (client.mfa_api_token(...)), "
-                                 "then delete with the access token it returns.",
-    "already_enrolled": "The user already has an active factor: challenge it and complete MFA first, "
-                        "then enroll with the resulting MFA API access token (scope enroll).",
-    "invalid_authenticator_type": "authenticator_types takes 'otp' or 'oob' (watch for the typo 'opt').",
-    "invalid_oob_channel": "oob_channels takes 'sms', 'voice', 'email' or 'auth0'.",
-    "invalid_challenge_type": "challenge_type takes 'otp', 'oob' or both separated by a space.",
-}
 
 
 class KitError(Exception):
@@ -141,7 +77,8 @@ class Auth0Error(KitError):
 
     @property
     def fix(self) -> str | None:
-        return next((FIXES[s.key] for s in self.specs if s.key in FIXES), None)
+        """What to change, for a developer using the kit (from mfa_helpers.knowledge)."""
+        return next((k.code_fix for s in self.specs if (k := knowledge.about(s.key))), None)
 
     def is_(self, key: str) -> bool:
         """True when this answer is the protocol error `key` (see mfa_helpers.protocol.ERRORS)."""

@@ -17,7 +17,8 @@ from urllib.parse import urlencode
 import pytest
 
 from mfa_helpers import protocol
-from mfa_helpers.diagnose import DOCS, diagnose, exchanges_from_har, findings_markdown, observe
+from mfa_helpers.knowledge import DOCS
+from mfa_helpers.support.diagnose import diagnose, exchanges_from_har, findings_markdown, observe
 from mfa_helpers.support import cli_diagnose
 
 CANONICAL = "acme.eu.auth0.com"
@@ -81,6 +82,12 @@ def mfa_required(host=CUSTOM, at=0.0, enroll=False):
                  password="pw", audience=f"https://{CANONICAL}/mfa/")
 
 
+def jwt(claims):
+    """An unsigned JWT-shaped token (header.claims.signature), as a browser HAR would hold one."""
+    part = lambda data: base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
 def keys(findings):
     return [f.key for f in findings]
 
@@ -97,7 +104,7 @@ def test_custom_domain_audience_service_not_enabled_in_a_devtools_har():
     findings = diagnose(har(*NOISE, failing), canonical_domain=CANONICAL)
     assert keys(findings) == ["custom_domain_audience"]
     f = findings[0]
-    assert f.exchange == 2 and f.severity == "error"
+    assert f.exchange == 3 and f.severity == "error" and f.at == "10:00:01"
     assert f"https://{CANONICAL}/mfa/" in f.explanation and f"https://{CANONICAL}/mfa/" in f.fix
     assert f.doc_url == DOCS["custom_domains"]
     assert f.request == "POST /oauth/token" and "Service not enabled" in f.response
@@ -114,13 +121,17 @@ def test_custom_domain_api_gives_invalid_audience_later():
     assert pitfall in findings[0].explanation and "delete it" in findings[0].fix
 
 
-def test_canonical_domain_is_guessed_from_an_audience_that_names_it():
+def test_canonical_domain_is_guessed_from_a_token_issuer_never_from_cdn_hosts_or_audiences():
     wrong, right = f"https://{CUSTOM}/mfa/", f"https://{CANONICAL}/mfa/"
-    findings = diagnose(har(
-        token(CUSTOM, protocol.GRANT_PASSWORD, 0, 403, err("service_not_enabled", audience=wrong),
-              audience=wrong),
-        token(CUSTOM, protocol.GRANT_PASSWORD, 1, 403, err("mfa_required"), audience=right)))
-    assert keys(findings) == ["custom_domain_audience"] and right in findings[0].fix
+    cdn = entry("GET", "https://cdn.auth0.com/js/lock/12.0.0/lock.min.js", 200)
+    login = token(CUSTOM, protocol.GRANT_PASSWORD, 0, audience="https://other.us.auth0.com/api",
+                  response={"access_token": jwt({"iss": f"https://{CANONICAL}/", "aud": "x"})})
+    failing = token(CUSTOM, protocol.GRANT_PASSWORD, 1, 403, err("service_not_enabled", audience=wrong),
+                    audience=wrong)
+    [finding] = diagnose(har(cdn, login, failing))
+    assert finding.key == "custom_domain_audience" and right in finding.fix
+    [finding] = diagnose(har(cdn, failing))   # nothing names the tenant: say so, don't guess cdn
+    assert "cdn" not in finding.fix and "TENANT.REGION.auth0.com" in finding.fix
 
 
 def test_an_mfa_audience_on_the_canonical_domain_is_not_the_custom_domain_pitfall():
@@ -152,10 +163,13 @@ def test_wrong_otp_names_the_clock_offset_when_the_har_shows_it():
 def test_wrong_otp_without_dates_still_explains_clock_skew_and_counts_failures():
     entries = [token(CANONICAL, protocol.GRANT_MFA_OTP, i, 403, err("invalid_otp"),
                      mfa_token=MFA_TOKEN, otp=f"00000{i}") for i in range(3)]
-    findings = diagnose(har(*entries))
+    findings = diagnose(har(*entries), group=False)
     assert keys(findings) == ["invalid_otp"] * 3
     assert "phone's clock" in findings[0].explanation
     assert "wrong code number 3" in findings[2].explanation
+    [grouped] = diagnose(har(*entries))
+    assert grouped.count == 3 and grouped.numbers == (1, 2, 3)
+    assert grouped.headline == "The one-time code was refused ×3 between 10:00:00 and 10:00:02"
 
 
 def test_same_otp_right_after_it_succeeded_is_a_reused_code():
@@ -176,7 +190,7 @@ def test_mfa_oob_without_binding_code_after_an_sms_challenge():
                    err("authorization_pending"), mfa_token=MFA_TOKEN, oob_code="Fe26.2*oob")
              for i in range(2)]
     [finding] = diagnose(har(mfa_required(CANONICAL), challenge, *polls))
-    assert finding.key == "missing_binding_code" and finding.exchange == 2
+    assert finding.key == "missing_binding_code" and finding.exchange == 3 and finding.count == 2
     assert "binding_method" in finding.explanation and "binding_code" in finding.fix
     assert finding.doc_url == DOCS["verify_oob"]
 
@@ -190,7 +204,7 @@ def test_push_polling_without_binding_code_is_fine_until_slow_down():
     slow = token(CANONICAL, protocol.GRANT_MFA_OOB, 13, 429, err("slow_down"),
                  mfa_token=MFA_TOKEN, oob_code="Fe26.2*push")
     [finding] = diagnose(har(challenge, *polls, slow))
-    assert finding.key == "slow_down" and finding.exchange == 13
+    assert finding.key == "slow_down" and finding.exchange == 14
     assert "13 times in 12.0 s, about every 1.0 s" in finding.explanation
     assert "5 seconds" in finding.fix
 
@@ -249,7 +263,7 @@ def test_unknown_mfa_errors_are_shown_and_other_hosts_ignored():
     odd = entry("POST", f"https://{CANONICAL}/mfa/associate", 418,
                 json_body={}, response={"error": "teapot", "error_description": "short and stout"})
     findings = diagnose(har(*NOISE, odd))
-    assert [(f.key, f.severity, f.exchange) for f in findings] == [("unrecognised_error", "warning", 2)]
+    assert [(f.key, f.severity, f.exchange) for f in findings] == [("unrecognised_error", "warning", 3)]
     assert "teapot" in findings[0].response
 
 
@@ -306,7 +320,7 @@ def test_cli_explains_failures_in_order(tmp_path, capsys):
     text = out.out
     assert text.startswith("2 finding(s) in 5 exchanges")
     assert text.index("MFA API audience uses the custom domain") < text.index("Unknown authenticator type")
-    assert "exchange #2: POST /oauth/token" in text and DOCS["custom_domains"] in text
+    assert "exchange #3 at 10:00:01: POST /oauth/token" in text and DOCS["custom_domains"] in text
     assert "enroll" not in text.split("\n")[0]  # info findings only with --all
     code, out = run_cli(tmp_path, capsys, data, "--domain", CANONICAL, "--json", "--all")
     assert [f["key"] for f in json.loads(out.out)] == [
@@ -318,7 +332,7 @@ def test_the_verify_report_reads_a_har_path_into_one_line_findings(tmp_path):
     path.write_text(json.dumps(har(token(CANONICAL, protocol.GRANT_MFA_OTP, 0, 403,
                                          err("expired_mfa_token")))), encoding="utf-8")
     [line] = [str(f) for f in diagnose(exchanges_from_har(path))]
-    assert line.startswith("The mfa_token expired (exchange #0: POST /oauth/token -> 403 expired_token")
+    assert line.startswith("The mfa_token expired (exchange #1 at 10:00:00: POST /oauth/token -> 403 expired_token")
     assert "Fix: Log in again" in line and DOCS["ropg"] in line
 
 

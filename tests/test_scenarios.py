@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from mfa_helpers import MfaClient, Settings, protocol
-from mfa_helpers.diagnose import diagnose
+from mfa_helpers.support.diagnose import diagnose
 from mfa_helpers.emulator import Emulator
 from mfa_helpers.support import cli_diagnose, scenarios
 from mfa_helpers.support.bundle import write_bundle

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from mfa_helpers import redact
-from mfa_helpers.diagnose import diagnose
+from mfa_helpers.support.diagnose import diagnose
 from mfa_helpers.emulator import Emulator
 from mfa_helpers.support.scenarios import CATALOGUE
 from mfa_helpers.walkthrough import results

@@ -5,7 +5,7 @@ from typing import Any
 
 import requests
 
-from mfa_helpers import protocol
+from mfa_helpers import knowledge, protocol
 from mfa_helpers.errors import KitError, classify_network_error
 from mfa_helpers.settings import ENV
 
@@ -20,15 +20,6 @@ NO_ANSWER = {
     "dns": ("the host name does not resolve", f"check the address in {ENV['emulator_url']} "
                                               "(default http://127.0.0.1:8787)"),
 }
-# protocol.ERRORS key of an emulator error answer -> what to do.
-FIXES = {
-    "emulator_unknown_transaction": "approve or reject a push that is still waiting: take its transaction "
-                                    "from latest_message(channel='auth0') right after the enrollment or "
-                                    "challenge (a push is decided once)",
-    "malformed_body": "change the argument error_description names (create_user: a username not "
-                      "taken yet; advance_clock: whole seconds)",
-}
-
 
 class EmulatorError(KitError):
     """An /emulator/* call failed. `status` is None when no answer came (nothing listens at `url`),
@@ -56,8 +47,8 @@ class EmulatorError(KitError):
             return cls(url, f"{response.status_code} {response.reason or ''}".strip() + " without the "
                        "emulator's JSON error body", "is this the emulator? Only it has /emulator/* "
                        f"endpoints (an Auth0 tenant has none): {START}", status=response.status_code)
-        keys = [spec.key for spec in protocol.identify(response.status_code, body)]
-        fix = next((FIXES[k] for k in keys if k in FIXES), "see error_description")
+        fix = next((k.code_fix for spec in protocol.identify(response.status_code, body)
+                    if (k := knowledge.about(spec.key))), "see error_description")
         return cls(url, f"{response.status_code} {body['error']}: {body.get('error_description', '')}", fix,
                    status=response.status_code, error=str(body["error"]),
                    error_description=body.get("error_description"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mfa_helpers.diagnose import diagnose, exchanges_from_har
+from mfa_helpers.support.diagnose import diagnose, exchanges_from_har
 
 
 def diagnose_har(har: Path) -> list[str]:

@@ -28,7 +28,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 import mfa_helpers
 from mfa_helpers import redact
-from mfa_helpers.diagnose import diagnose, findings_markdown
+from mfa_helpers.support.diagnose import diagnose, findings_markdown
 from mfa_helpers.errors import KitError
 from mfa_helpers.exchange import Session
 from mfa_helpers.runner.executed import cleaned

@@ -1,10 +1,20 @@
-"""HAR files in: the kit's own and the ones Chrome and Firefox devtools export, read back as the
-client's `Exchange`s so that diagnosis and redaction treat a customer's HAR exactly like a session."""
+"""HAR files in: the kit's own and the ones browsers (Chrome, Firefox, Safari) and proxies (Charles,
+Fiddler) export, read back as the client's `Exchange`s so that diagnosis and redaction treat a
+customer's HAR exactly like a session.
+
+A customer's file can be anything: gzip-compressed, UTF-16 with a byte-order mark, JSON that is not
+quite a HAR. `read_har` reads what it can (gzip, UTF-8/16/32 with or without a BOM) and refuses the
+rest with `HarError`, one sentence that names the file, where in it, and what to do.
+"""
 from __future__ import annotations
 
 import base64
 import binascii
+import codecs
+import gzip
 import json
+import re
+import zlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,13 +23,117 @@ from urllib.parse import urlencode
 
 from mfa_helpers.exchange import Exchange, Session
 
+EXPORT_AGAIN = ("export it again from the browser (devtools → Network → Export HAR) or the proxy "
+                "(Charles: File → Export Session → HAR; Fiddler: File → Export Sessions → HTTPArchive)")
+
+
+class HarError(ValueError):
+    """The file is no HAR the kit can read; the message names the file, the place and the fix."""
+
 
 def read_har(path: str | Path) -> dict:
-    """A HAR file as a dict (devtools may write a byte-order mark)."""
-    har = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    if not isinstance(har, dict) or not isinstance(har.get("log", {}).get("entries"), list):
-        raise ValueError(f"{path} is not a HAR file: no log.entries")
+    """A HAR file as a dict, checked to be one (entries a list of objects with the fields typed as
+    HAR 1.2 says); gzip and UTF-16/32 are read too."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise HarError(f"{path} is a folder, not a HAR file: give the .har file's path") from None
+    except OSError as exc:
+        raise HarError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return parse_har(raw, str(path))
+
+
+def parse_har(raw: bytes | str, name: str = "the HAR") -> dict:
+    """`read_har` for bytes or text already in memory (a notebook's upload widget)."""
+    text = raw if isinstance(raw, str) else _text(raw, name)
+    try:
+        har = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HarError(f"{name} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}): "
+                       f"{EXPORT_AGAIN}") from None
+    except RecursionError:
+        raise HarError(f"{name} is JSON nested too deeply to be a HAR: {EXPORT_AGAIN}") from None
+    check(har, name)
     return har
+
+
+def _text(raw: bytes, name: str) -> str:
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise HarError(f"{name} is a damaged gzip file ({exc}): send the .har again") from None
+    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                          (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            break
+    else:  # no byte-order mark: JSON starts with an ASCII character, so NULs give UTF-16 away
+        encoding = ("utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be" if raw[:1] == b"\x00"
+                    else "utf-8")
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise HarError(f"{name} is not text in UTF-8 or UTF-16 (byte {exc.start} cannot be "
+                       f"decoded as {encoding}): {EXPORT_AGAIN}") from None
+
+
+# Where a HAR 1.2 field must have a given JSON type (path below an entry → the types allowed).
+_STRING, _NUMBER, _LIST, _OBJECT = (str,), (int, float), (list,), (dict,)
+_ENTRY_FIELDS = (
+    (("request",), _OBJECT), (("request", "method"), _STRING), (("request", "url"), _STRING),
+    (("request", "headers"), _LIST), (("request", "postData"), _OBJECT),
+    (("request", "postData", "text"), _STRING), (("request", "postData", "params"), _LIST),
+    (("request", "postData", "mimeType"), _STRING),
+    (("response",), _OBJECT), (("response", "status"), _NUMBER), (("response", "headers"), _LIST),
+    (("response", "content"), _OBJECT), (("response", "content", "text"), _STRING),
+    (("response", "content", "mimeType"), _STRING), (("response", "content", "encoding"), _STRING),
+    (("response", "redirectURL"), _STRING), (("response", "statusText"), _STRING),
+    (("startedDateTime",), _STRING), (("time",), _NUMBER), (("_error",), _STRING),
+)
+_TYPE_NAMES = {str: "a string", int: "a number", float: "a number", list: "a list", dict: "an object",
+               bool: "true/false", type(None): "null"}
+
+
+def check(har: Any, name: str = "the HAR") -> None:
+    """Raise HarError unless `har` has log.entries, each entry typed as HAR 1.2 says (null or a
+    missing optional field is fine: exporters leave many out)."""
+    log = har.get("log") if isinstance(har, dict) else None
+    if not isinstance(log, dict) or not isinstance(log.get("entries"), list):
+        what = "a list" if isinstance(har, list) else _TYPE_NAMES.get(type(har), type(har).__name__)
+        has = "has no log.entries" if isinstance(har, dict) else f"is {what} of JSON, not a HAR object"
+        raise HarError(f"{name} is not a HAR file: it {has}; {EXPORT_AGAIN}")
+    for number, entry in enumerate(log["entries"]):
+        where = f"log.entries[{number}]"
+        if not isinstance(entry, dict):
+            raise HarError(f"{name} is not a HAR file a browser wrote: {where} is "
+                           f"{_TYPE_NAMES.get(type(entry), type(entry).__name__)}, not an object; {EXPORT_AGAIN}")
+        for path, types in _ENTRY_FIELDS:
+            value = _get(entry, path)
+            if value is not None and not isinstance(value, types) or isinstance(value, bool):
+                raise HarError(f"{name} is not a HAR file a browser wrote: {where}.{'.'.join(path)} is "
+                               f"{_TYPE_NAMES.get(type(value), type(value).__name__)}, not "
+                               f"{_TYPE_NAMES[types[0]]}; {EXPORT_AGAIN}")
+        for part in ("request", "response"):
+            pairs = _get(entry, (part, "headers")) or []
+            params = _get(entry, (part, "postData", "params")) or []
+            for kind, items in (("headers", pairs), ("postData.params", params)):
+                bad = next((i for i, p in enumerate(items) if not isinstance(p, dict)
+                            or not isinstance(p.get("name", ""), str)
+                            or not isinstance(p.get("value", ""), (str, type(None)))), None)
+                if bad is not None:
+                    raise HarError(f"{name} is not a HAR file a browser wrote: {where}.{part}.{kind}[{bad}] "
+                                   f"is no {{\"name\": ..., \"value\": ...}} pair of strings; {EXPORT_AGAIN}")
+
+
+def _get(entry: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = entry
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
 
 
 def exchanges(har: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> list[Exchange]:
@@ -37,29 +151,35 @@ def session(har: Mapping[str, Any]) -> Session:
 
 
 def exchange(entry: Mapping[str, Any]) -> Exchange:
-    request = entry.get("request", {})
-    response = entry.get("response", {})
+    """One entry as an Exchange. A request that got no answer (status 0 or -1, Chrome's `_error`)
+    has status None and `error` set, as the client records a network failure."""
+    request = entry.get("request") or {}
+    response = entry.get("response") or {}
     post = request.get("postData") or {}
     body = post.get("text")
-    if body is None and post.get("params"):
-        body = urlencode([(p.get("name", ""), p.get("value", "")) for p in post["params"]])
-    request_headers = _headers(request.get("headers", []))
+    if not body and post.get("params"):
+        body = urlencode([(p.get("name", ""), p.get("value") or "") for p in post["params"]])
+    request_headers = _headers(request.get("headers") or [])
     if post.get("mimeType") and not any(k.lower() == "content-type" for k in request_headers):
         request_headers["Content-Type"] = post["mimeType"]
     content = response.get("content") or {}
     text = content.get("text")
     if text and content.get("encoding") == "base64":
         text = _b64decode(text)
-    response_headers = _headers(response.get("headers", []))
+    response_headers = _headers(response.get("headers") or [])
     if content.get("mimeType") and not any(k.lower() == "content-type" for k in response_headers):
         response_headers["Content-Type"] = content["mimeType"]
+    if response.get("redirectURL") and not any(k.lower() == "location" for k in response_headers):
+        response_headers["Location"] = response["redirectURL"]
+    status = int(response.get("status") or 0)
+    error = entry.get("_error") or (None if status > 0 else "no response")
     return Exchange(
-        method=str(request.get("method", "GET")).upper(), url=request.get("url", ""),
+        method=str(request.get("method") or "GET").upper(), url=request.get("url") or "",
         request_headers=request_headers, request_body=body or None,
-        status=int(response.get("status") or 0) or None, reason=response.get("statusText", ""),
+        status=status if status > 0 else None, reason=response.get("statusText") or "",
         response_headers=response_headers, response_body=text or None,
-        started=_parse_iso(entry.get("startedDateTime")),
-        duration=float(entry.get("time") or 0) / 1000, error=entry.get("_error"))
+        started=parse_time(entry.get("startedDateTime")),
+        duration=max(float(entry.get("time") or 0), 0) / 1000, error=error)
 
 
 def _headers(pairs: Iterable[Mapping[str, str]]) -> dict[str, str]:
@@ -67,7 +187,7 @@ def _headers(pairs: Iterable[Mapping[str, str]]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for pair in pairs:
         name = pair.get("name", "")
-        headers["Host" if name == ":authority" else name] = pair.get("value", "")
+        headers["Host" if name == ":authority" else name] = pair.get("value") or ""
     return {name: value for name, value in headers.items() if not name.startswith(":")}
 
 
@@ -78,9 +198,16 @@ def _b64decode(text: str) -> str:
         return ""  # binary content (an image, a font): nothing an MFA API diagnosis reads
 
 
-def _parse_iso(value: str | None) -> datetime:
-    try:  # Python 3.10's fromisoformat does not read a trailing "Z"
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+_FRACTION = re.compile(r"(\.\d{6})\d+")       # Fiddler writes 7 digits; datetime reads 6
+_COMPACT_OFFSET = re.compile(r"([+-]\d\d)(\d\d)$")
+
+
+def parse_time(value: Any) -> datetime:
+    """startedDateTime as written by any exporter (Z, +01:00, +0100, 7 fraction digits); the
+    epoch when it is missing or unreadable."""
+    text = _COMPACT_OFFSET.sub(r"\1:\2", _FRACTION.sub(r"\1", str(value).strip().replace("Z", "+00:00")))
+    try:
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return datetime.fromtimestamp(0, timezone.utc)
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

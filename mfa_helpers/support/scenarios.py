@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mfa_helpers import MfaClient, VirtualAuthenticator, protocol
-from mfa_helpers.diagnose import Finding, diagnose
+from mfa_helpers.support.diagnose import Finding, diagnose
 from mfa_helpers.errors import Auth0Error, AuthorizationPending, KitError, MfaRequired
 from mfa_helpers.walkthrough import Outcome
 
@@ -476,15 +476,15 @@ class Reproduction:
 
     @property
     def failing_exchange(self) -> int | None:
-        """Index of the failing exchange in the client's session."""
+        """Number of the failing exchange in the client's session (1-based, as diagnose counts)."""
         if self.failure is None:
             return None
-        return next(i for i, x in enumerate(self.client.session.exchanges) if x is self.failure.exchange)
+        return next(i for i, x in enumerate(self.client.session.exchanges, 1) if x is self.failure.exchange)
 
     @property
     def finding(self) -> Finding | None:
         """The diagnosis of the failing exchange."""
-        return next((f for f in self.findings if f.exchange == self.failing_exchange), None)
+        return next((f for f in self.findings if self.failing_exchange in f.numbers), None)
 
     def apply_fix(self) -> Any:
         """Run the fix; its answer is the flow succeeding."""
