@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -90,47 +89,48 @@ class Observed:
     def request(self) -> str:
         return f"{self.method} {self.path}"
 
-    @cached_property
-    def answer(self) -> dict[str, Any]:
-        """The error answer: the JSON body, or `error`/`error_description` of a redirect back to the
-        app (an /authorize failure arrives as `callback?error=...`), else {}."""
-        if isinstance(self.body, Mapping) and isinstance(self.body.get("error"), str):
-            return dict(self.body)
-        return _redirect_error(self.location) or (_redirect_error(self.url) if self.method == "GET" and not
-                                                    self.is_mfa_api else {})
+    def __post_init__(self) -> None:
+        # What the rules ask of every exchange, worked out once (frozen: set through object)
+        answer: dict[str, Any] = {}
+        from_body = isinstance(self.body, Mapping) and isinstance(self.body.get("error"), str)
+        if from_body:
+            answer = dict(self.body)
+        else:
+            answer = _redirect_error(self.location) or (
+                _redirect_error(self.url) if self.method == "GET" and not self.is_mfa_api else {})
+        object.__setattr__(self, "answer", answer)
+        object.__setattr__(self, "by_redirect", bool(answer) and not from_body)
+        errors: list[ErrorSpec] = []
+        if answer and self.by_redirect:   # a redirect carries no status: its wording counts
+            errors = [s for s in protocol.ERRORS.values() if s.error == answer["error"]
+                      and _same_words(s, answer.get("error_description"))]
+        elif answer:
+            errors = protocol.identify(self.status, answer)
+        object.__setattr__(self, "errors", errors)
+        object.__setattr__(self, "tolerant", [] if errors or not answer else _tolerant_match(self))
+        object.__setattr__(self, "_keys", frozenset(spec.key for spec in errors or self.tolerant))
 
-    @property
-    def by_redirect(self) -> bool:
-        return bool(self.answer) and not (isinstance(self.body, Mapping) and "error" in self.body)
-
-    @cached_property
-    def errors(self) -> list[ErrorSpec]:
-        """Known errors this answer is, exactly (a redirect carries no status: its wording counts)."""
-        if not self.answer:
-            return []
-        if self.by_redirect:
-            return [s for s in protocol.ERRORS.values() if s.error == self.answer["error"]
-                    and _same_words(s, self.answer.get("error_description"))]
-        return protocol.identify(self.status, self.answer)
-
-    @cached_property
-    def tolerant(self) -> list[ErrorSpec]:
-        """Known errors this answer most likely is when it matches none exactly (other status or
-        wording): from the `error` code and the endpoint or grant."""
-        return [] if self.errors or not self.answer else _tolerant_match(self)
+    # Set in __post_init__: `answer` the error answer, the JSON body's or a redirect's back to the
+    # app (an /authorize failure arrives as `callback?error=...`), else {}; `errors` the known errors
+    # it is exactly; `tolerant` the ones it most likely is when none matches exactly (other status or
+    # wording), from the `error` code and the endpoint or grant.
+    answer: dict[str, Any] = field(init=False, repr=False, compare=False)
+    by_redirect: bool = field(init=False, repr=False, compare=False)
+    errors: list[ErrorSpec] = field(init=False, repr=False, compare=False)
+    tolerant: list[ErrorSpec] = field(init=False, repr=False, compare=False)
+    _keys: frozenset[str] = field(init=False, repr=False, compare=False)
 
     @property
     def matched(self) -> list[ErrorSpec]:
         return self.errors or self.tolerant
 
     def is_error(self, key: str) -> bool:
-        return any(spec.key == key for spec in self.matched)
+        return key in self._keys
 
     @property
     def is_mfa_api(self) -> bool:
         """A call to the token endpoint, the MFA API or /authorize (the rest of a HAR is noise)."""
-        path = self.path
-        return path.endswith("/oauth/token") or "/mfa/" in path + "/" or path.endswith("/authorize")
+        return _is_mfa_path(self.path)
 
     @property
     def place(self) -> str:
@@ -149,6 +149,10 @@ class Observed:
     def field(self, name: str) -> str:
         value = self.fields.get(name)
         return value if isinstance(value, str) else ""
+
+
+def _is_mfa_path(path: str) -> bool:
+    return path.endswith("/oauth/token") or "/mfa/" in path + "/" or path.endswith("/authorize")
 
 
 _GRANT_PLACES = {protocol.GRANT_PASSWORD: "login", protocol.GRANT_PASSWORD_REALM: "login",
@@ -256,17 +260,27 @@ def _from_exchange(exchange: Exchange, number: int) -> Observed:
     fields.update(dict(data) if isinstance(data, list) else data if isinstance(data, Mapping) else {})
     request_headers = {k.lower(): v for k, v in exchange.request_headers.items()}
     response_headers = {k.lower(): v for k, v in exchange.response_headers.items()}
-    body = exchange.response_json
     started = exchange.started.timestamp()
     return Observed(
         number=number, method=exchange.method.upper(), url=url, status=exchange.status or 0,
-        fields=fields, body=body if body is not None else exchange.response_body,
+        fields=fields, body=_body(exchange.response_body, response_headers.get("content-type", ""))
+        if _is_mfa_path(urlsplit(url).path) else None,   # the rest of a HAR: its bodies say nothing here
         host=(request_headers.get("host") or urlsplit(url).netloc).lower(),
         started=started if started > 0 else None,
         server_date=_parse_http_date(response_headers.get("date")),
         clock=exchange.started.strftime("%H:%M:%S") if started > 0 else "",
         request_headers=request_headers, location=response_headers.get("location", ""),
         network_error=exchange.error or ("" if exchange.status else "no response"))
+
+
+def _body(text: str | None, content_type: str) -> Any:
+    """Parsed JSON when the body is JSON, else the text (None for none)."""
+    if text and ("json" in content_type or text.lstrip()[:1] in ("{", "[")):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _parse_http_date(value: str | None) -> float | None:
@@ -896,7 +910,8 @@ def _no_mfa_api_call(observed: Sequence[Observed]) -> Finding:
 
 
 def _grouped(findings: Sequence[Finding]) -> list[Finding]:
-    """One Finding per problem: repeats add to its count, numbers and time span."""
+    """One Finding per problem: repeats add to its count, numbers and time span; the latest one's
+    explanation says the most (how many polls, which wrong code)."""
     groups: dict[str, list[Finding]] = {}
     for f in findings:
         groups.setdefault(f.key, []).append(f)
@@ -904,7 +919,7 @@ def _grouped(findings: Sequence[Finding]) -> list[Finding]:
     for same in groups.values():
         first, last = same[0], same[-1]
         if len(same) > 1:
-            first = replace(first, count=sum(f.count for f in same),
+            first = replace(first, count=sum(f.count for f in same), explanation=last.explanation,
                             numbers=tuple(n for f in same for n in f.numbers), last_at=last.last_at)
         result.append(first)
     return result

@@ -79,21 +79,23 @@ def _text(raw: bytes, name: str) -> str:
                        f"decoded as {encoding}): {EXPORT_AGAIN}") from None
 
 
-# Where a HAR 1.2 field must have a given JSON type (path below an entry → the types allowed).
+# The HAR 1.2 fields the kit reads, by the object that holds them → the JSON type they must have.
 _STRING, _NUMBER, _LIST, _OBJECT = (str,), (int, float), (list,), (dict,)
-_ENTRY_FIELDS = (
-    (("request",), _OBJECT), (("request", "method"), _STRING), (("request", "url"), _STRING),
-    (("request", "headers"), _LIST), (("request", "postData"), _OBJECT),
-    (("request", "postData", "text"), _STRING), (("request", "postData", "params"), _LIST),
-    (("request", "postData", "mimeType"), _STRING),
-    (("response",), _OBJECT), (("response", "status"), _NUMBER), (("response", "headers"), _LIST),
-    (("response", "content"), _OBJECT), (("response", "content", "text"), _STRING),
-    (("response", "content", "mimeType"), _STRING), (("response", "content", "encoding"), _STRING),
-    (("response", "redirectURL"), _STRING), (("response", "statusText"), _STRING),
-    (("startedDateTime",), _STRING), (("time",), _NUMBER), (("_error",), _STRING),
-)
+_FIELDS: dict[str, tuple[tuple[str, tuple[type, ...]], ...]] = {
+    "": (("request", _OBJECT), ("response", _OBJECT), ("startedDateTime", _STRING), ("time", _NUMBER),
+         ("_error", _STRING)),
+    "request": (("method", _STRING), ("url", _STRING), ("headers", _LIST), ("postData", _OBJECT)),
+    "request.postData": (("text", _STRING), ("params", _LIST), ("mimeType", _STRING)),
+    "response": (("status", _NUMBER), ("headers", _LIST), ("content", _OBJECT), ("redirectURL", _STRING),
+                 ("statusText", _STRING), ("_error", _STRING)),
+    "response.content": (("text", _STRING), ("mimeType", _STRING), ("encoding", _STRING)),
+}
 _TYPE_NAMES = {str: "a string", int: "a number", float: "a number", list: "a list", dict: "an object",
                bool: "true/false", type(None): "null"}
+
+
+def _what(value: Any) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 def check(har: Any, name: str = "the HAR") -> None:
@@ -101,39 +103,34 @@ def check(har: Any, name: str = "the HAR") -> None:
     missing optional field is fine: exporters leave many out)."""
     log = har.get("log") if isinstance(har, dict) else None
     if not isinstance(log, dict) or not isinstance(log.get("entries"), list):
-        what = "a list" if isinstance(har, list) else _TYPE_NAMES.get(type(har), type(har).__name__)
-        has = "has no log.entries" if isinstance(har, dict) else f"is {what} of JSON, not a HAR object"
+        has = "has no log.entries" if isinstance(har, dict) else f"is {_what(har)} of JSON, not a HAR object"
         raise HarError(f"{name} is not a HAR file: it {has}; {EXPORT_AGAIN}")
     for number, entry in enumerate(log["entries"]):
         where = f"log.entries[{number}]"
         if not isinstance(entry, dict):
-            raise HarError(f"{name} is not a HAR file a browser wrote: {where} is "
-                           f"{_TYPE_NAMES.get(type(entry), type(entry).__name__)}, not an object; {EXPORT_AGAIN}")
-        for path, types in _ENTRY_FIELDS:
-            value = _get(entry, path)
-            if value is not None and not isinstance(value, types) or isinstance(value, bool):
-                raise HarError(f"{name} is not a HAR file a browser wrote: {where}.{'.'.join(path)} is "
-                               f"{_TYPE_NAMES.get(type(value), type(value).__name__)}, not "
-                               f"{_TYPE_NAMES[types[0]]}; {EXPORT_AGAIN}")
-        for part in ("request", "response"):
-            pairs = _get(entry, (part, "headers")) or []
-            params = _get(entry, (part, "postData", "params")) or []
-            for kind, items in (("headers", pairs), ("postData.params", params)):
-                bad = next((i for i, p in enumerate(items) if not isinstance(p, dict)
-                            or not isinstance(p.get("name", ""), str)
-                            or not isinstance(p.get("value", ""), (str, type(None)))), None)
-                if bad is not None:
-                    raise HarError(f"{name} is not a HAR file a browser wrote: {where}.{part}.{kind}[{bad}] "
+            raise HarError(f"{name} is not a HAR file a browser wrote: {where} is {_what(entry)}, "
+                           f"not an object; {EXPORT_AGAIN}")
+        request, response = entry.get("request"), entry.get("response")
+        post = request.get("postData") if isinstance(request, dict) else None
+        content = response.get("content") if isinstance(response, dict) else None
+        for prefix, holder in (("", entry), ("request", request), ("request.postData", post),
+                               ("response", response), ("response.content", content)):
+            if not isinstance(holder, dict):
+                continue
+            for key, types in _FIELDS[prefix]:
+                value = holder.get(key)
+                if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
+                    raise HarError(f"{name} is not a HAR file a browser wrote: {where}."
+                                   f"{prefix + '.' if prefix else ''}{key} is {_what(value)}, not "
+                                   f"{_TYPE_NAMES[types[0]]}; {EXPORT_AGAIN}")
+        for part, kind, items in (("request", "headers", request and request.get("headers")),
+                                  ("response", "headers", response and response.get("headers")),
+                                  ("request", "postData.params", post and post.get("params"))):
+            for i, pair in enumerate(items or ()):
+                if not (isinstance(pair, dict) and isinstance(pair.get("name", ""), str)
+                        and isinstance(pair.get("value", ""), (str, type(None)))):
+                    raise HarError(f"{name} is not a HAR file a browser wrote: {where}.{part}.{kind}[{i}] "
                                    f"is no {{\"name\": ..., \"value\": ...}} pair of strings; {EXPORT_AGAIN}")
-
-
-def _get(entry: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = entry
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
 
 
 def exchanges(har: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> list[Exchange]:
@@ -151,8 +148,9 @@ def session(har: Mapping[str, Any]) -> Session:
 
 
 def exchange(entry: Mapping[str, Any]) -> Exchange:
-    """One entry as an Exchange. A request that got no answer (status 0 or -1, Chrome's `_error`)
-    has status None and `error` set, as the client records a network failure."""
+    """One entry as an Exchange. A request that got no answer (status 0 or -1, Chrome's
+    `response._error`, the kit's `_error`) has status None and `error` set, as the client records
+    a network failure."""
     request = entry.get("request") or {}
     response = entry.get("response") or {}
     post = request.get("postData") or {}
@@ -165,14 +163,14 @@ def exchange(entry: Mapping[str, Any]) -> Exchange:
     content = response.get("content") or {}
     text = content.get("text")
     if text and content.get("encoding") == "base64":
-        text = _b64decode(text)
+        text = _b64decode(text) if _TEXTUAL.search(str(content.get("mimeType") or "")) else ""
     response_headers = _headers(response.get("headers") or [])
     if content.get("mimeType") and not any(k.lower() == "content-type" for k in response_headers):
         response_headers["Content-Type"] = content["mimeType"]
     if response.get("redirectURL") and not any(k.lower() == "location" for k in response_headers):
         response_headers["Location"] = response["redirectURL"]
     status = int(response.get("status") or 0)
-    error = entry.get("_error") or (None if status > 0 else "no response")
+    error = entry.get("_error") or response.get("_error") or (None if status > 0 else "no response")
     return Exchange(
         method=str(request.get("method") or "GET").upper(), url=request.get("url") or "",
         request_headers=request_headers, request_body=body or None,
@@ -189,6 +187,9 @@ def _headers(pairs: Iterable[Mapping[str, str]]) -> dict[str, str]:
         name = pair.get("name", "")
         headers["Host" if name == ":authority" else name] = pair.get("value") or ""
     return {name: value for name, value in headers.items() if not name.startswith(":")}
+
+
+_TEXTUAL = re.compile(r"json|text|xml|javascript|form|^$")   # a font or an image: not decoded
 
 
 def _b64decode(text: str) -> str:
