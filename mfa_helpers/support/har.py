@@ -87,7 +87,7 @@ _FIELDS: dict[str, tuple[tuple[str, tuple[type, ...]], ...]] = {
     "request": (("method", _STRING), ("url", _STRING), ("headers", _LIST), ("postData", _OBJECT)),
     "request.postData": (("text", _STRING), ("params", _LIST), ("mimeType", _STRING)),
     "response": (("status", _NUMBER), ("headers", _LIST), ("content", _OBJECT), ("redirectURL", _STRING),
-                 ("statusText", _STRING), ("_error", _STRING)),
+                 ("statusText", _STRING), ("_error", _STRING), ("_failureText", _STRING)),
     "response.content": (("text", _STRING), ("mimeType", _STRING), ("encoding", _STRING)),
 }
 _TYPE_NAMES = {str: "a string", int: "a number", float: "a number", list: "a list", dict: "an object",
@@ -148,9 +148,9 @@ def session(har: Mapping[str, Any]) -> Session:
 
 
 def exchange(entry: Mapping[str, Any]) -> Exchange:
-    """One entry as an Exchange. A request that got no answer (status 0 or -1, Chrome's
-    `response._error`, the kit's `_error`) has status None and `error` set, as the client records
-    a network failure."""
+    """One entry as an Exchange. A request that got no answer (status 0 or -1; why in Chrome's
+    `response._error`, Playwright's `response._failureText` or the kit's `_error`) has status None
+    and `error` set, as the client records a network failure."""
     request = entry.get("request") or {}
     response = entry.get("response") or {}
     post = request.get("postData") or {}
@@ -170,7 +170,8 @@ def exchange(entry: Mapping[str, Any]) -> Exchange:
     if response.get("redirectURL") and not any(k.lower() == "location" for k in response_headers):
         response_headers["Location"] = response["redirectURL"]
     status = int(response.get("status") or 0)
-    error = entry.get("_error") or response.get("_error") or (None if status > 0 else "no response")
+    error = (entry.get("_error") or response.get("_error") or response.get("_failureText")
+             or (None if status > 0 else "no response"))
     return Exchange(
         method=str(request.get("method") or "GET").upper(), url=request.get("url") or "",
         request_headers=request_headers, request_body=body or None,
