@@ -30,7 +30,7 @@ from mfa_helpers.protocol import ErrorSpec
 from mfa_helpers.support import har
 
 __all__ = ["Observed", "Finding", "diagnose", "observe", "exchanges_from_har", "findings_markdown",
-           "normalise_domain", "guess_canonical_domain", "DOCS"]
+           "normalise_domain", "guess_canonical_domain", "jwt_parts", "DOCS"]
 
 # A tenant's canonical domain: TENANT.auth0.com or TENANT.REGION.auth0.com (never Auth0's own hosts).
 _TENANT_HOST = re.compile(r"^(?!(?:cdn|www|manage|community|marketplace|support|auth0)\.)"
@@ -292,16 +292,22 @@ def _parse_http_date(value: str | None) -> float | None:
         return None
 
 
-def _jwt_claims(token: str) -> dict[str, Any] | None:
-    """A JWT's claims, unverified (only to name them in an explanation); None for anything else."""
+def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A JWT's header and claims, unverified and signature or not (a redacted HAR drops it); None
+    for anything else (an opaque mfa_token, a redacted value)."""
     parts = token.strip().split(".")
     if len(parts) != 3 or not parts[1]:
         return None
     try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        header, claims = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in parts[:2])
     except (ValueError, binascii.Error):
         return None
-    return claims if isinstance(claims, dict) else None
+    return (header, claims) if isinstance(header, dict) and isinstance(claims, dict) else None
+
+
+def _jwt_claims(token: str) -> dict[str, Any] | None:
+    parts = jwt_parts(token)
+    return parts[1] if parts else None
 
 
 def _audiences(claims: Mapping[str, Any] | None) -> list[str]:
@@ -504,7 +510,8 @@ def _finding(o: Observed, ctx: _Context, key: str, about: str | None = None, **t
 
 def _describe_response(o: Observed) -> str:
     if o.failed:
-        return f"no response ({o.network_error})" if o.network_error else "no response"
+        said = o.network_error if o.network_error not in ("", "no response") else ""
+        return f"no response ({said})" if said else "no response"
     if o.answer:
         via = " (in the redirect)" if o.by_redirect else ""
         text = f"{o.status} {o.answer['error']}: {o.answer.get('error_description', '')}".rstrip(": ")
@@ -910,8 +917,9 @@ def _no_mfa_api_call(observed: Sequence[Observed]) -> Finding:
 
 
 def _grouped(findings: Sequence[Finding]) -> list[Finding]:
-    """One Finding per problem: repeats add to its count, numbers and time span; the latest one's
-    explanation says the most (how many polls, which wrong code)."""
+    """One Finding per problem: repeats add to its count, numbers and time span. When every repeat
+    got the same answer, the latest explanation says the most (how many polls, which wrong code);
+    else the first one's stands (it explains the answer the Finding names)."""
     groups: dict[str, list[Finding]] = {}
     for f in findings:
         groups.setdefault(f.key, []).append(f)
@@ -919,7 +927,9 @@ def _grouped(findings: Sequence[Finding]) -> list[Finding]:
     for same in groups.values():
         first, last = same[0], same[-1]
         if len(same) > 1:
-            first = replace(first, count=sum(f.count for f in same), explanation=last.explanation,
+            alike = len({f.response for f in same}) == 1   # the same answer again: its latest words
+            first = replace(first, count=sum(f.count for f in same),
+                            explanation=last.explanation if alike else first.explanation,
                             numbers=tuple(n for f in same for n in f.numbers), last_at=last.last_at)
         result.append(first)
     return result

@@ -476,15 +476,16 @@ class Reproduction:
 
     @property
     def failing_exchange(self) -> int | None:
-        """Number of the failing exchange in the client's session (1-based, as diagnose counts)."""
+        """Index of the failing exchange in the client's session."""
         if self.failure is None:
             return None
-        return next(i for i, x in enumerate(self.client.session.exchanges, 1) if x is self.failure.exchange)
+        return next(i for i, x in enumerate(self.client.session.exchanges) if x is self.failure.exchange)
 
     @property
     def finding(self) -> Finding | None:
         """The diagnosis of the failing exchange."""
-        return next((f for f in self.findings if self.failing_exchange in f.numbers), None)
+        number = None if self.failing_exchange is None else self.failing_exchange + 1  # diagnose counts from 1
+        return next((f for f in self.findings if number in f.numbers), None)
 
     def apply_fix(self) -> Any:
         """Run the fix; its answer is the flow succeeding."""
