@@ -15,7 +15,8 @@ from mfa_helpers.errors import MfaRequired
 
 from test_runner import make_notebook
 
-PHONE_FREE = ["01_setup", "02_mfa_required", "03_enroll_otp", "04_list_and_remove", "06_recovery_codes", "reproduce"]
+PHONE_FREE = ["01_setup", "02_mfa_required", "03_enroll_otp", "04_list_and_remove", "06_recovery_codes", "diagnose",
+             "reproduce"]
 
 
 @pytest.fixture
