@@ -16,6 +16,7 @@ test: $(DEV)      ## run the test suite
 bench: $(DEV)     ## emulator load and notebook replay timings, as ratios against a same-run baseline
 	$(BIN)/python benchmarks/emulator_load.py
 	$(BIN)/python benchmarks/replay.py
+	$(BIN)/python benchmarks/diagnose_har.py
 
 lab: $(STAMP)     ## emulator in the background + JupyterLab at the first notebook
 	$(BIN)/mfa-kit lab $(ARGS)

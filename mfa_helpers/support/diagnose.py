@@ -69,10 +69,6 @@ class Observed:
     network_error: str = ""       # why no answer came (Chrome's `_error`, the client's error)
 
     @property
-    def path(self) -> str:
-        return urlsplit(self.url).path or "/"
-
-    @property
     def grant_type(self) -> str | None:
         return self.fields.get("grant_type") if self.path.endswith("/oauth/token") else None
 
@@ -91,6 +87,7 @@ class Observed:
 
     def __post_init__(self) -> None:
         # What the rules ask of every exchange, worked out once (frozen: set through object)
+        object.__setattr__(self, "path", urlsplit(self.url).path or "/")
         answer: dict[str, Any] = {}
         from_body = isinstance(self.body, Mapping) and isinstance(self.body.get("error"), str)
         if from_body:
@@ -104,16 +101,17 @@ class Observed:
         if answer and self.by_redirect:   # a redirect carries no status: its wording counts
             errors = [s for s in protocol.ERRORS.values() if s.error == answer["error"]
                       and _same_words(s, answer.get("error_description"))]
-        elif answer:
-            errors = protocol.identify(self.status, answer)
+        elif answer:   # protocol.identify, on the few specs with this error code
+            errors = [s for s in _BY_CODE.get(answer["error"], ()) if s.matches(self.status, answer)]
         object.__setattr__(self, "errors", errors)
         object.__setattr__(self, "tolerant", [] if errors or not answer else _tolerant_match(self))
         object.__setattr__(self, "_keys", frozenset(spec.key for spec in errors or self.tolerant))
 
-    # Set in __post_init__: `answer` the error answer, the JSON body's or a redirect's back to the
+    # Set in __post_init__: `path` the URL's path; `answer` the error answer, the JSON body's or a redirect's back to the
     # app (an /authorize failure arrives as `callback?error=...`), else {}; `errors` the known errors
     # it is exactly; `tolerant` the ones it most likely is when none matches exactly (other status or
     # wording), from the `error` code and the endpoint or grant.
+    path: str = field(init=False, repr=False, compare=False)
     answer: dict[str, Any] = field(init=False, repr=False, compare=False)
     by_redirect: bool = field(init=False, repr=False, compare=False)
     errors: list[ErrorSpec] = field(init=False, repr=False, compare=False)
@@ -403,6 +401,8 @@ _KEYWORDS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("not allowed",), ("grant_not_allowed",)),
 ]
 _SPECS = [s for s in protocol.ERRORS.values() if s.source != "emulator"]
+_BY_CODE: dict[str, list[ErrorSpec]] = {
+    code: [s for s in protocol.ERRORS.values() if s.error == code] for code in {s.error for s in protocol.ERRORS.values()}}
 
 
 def _plausible(key: str, o: Observed) -> bool:
@@ -444,6 +444,7 @@ class _Context:
     last_audience: str = ""                    # the latest audience asked for
     last_mfa_scope: str | None = None          # the scope asked with an MFA-like audience
     redirect_answers: set[tuple[str, str]] = field(default_factory=set)
+    known: dict[str, Knowledge] = field(default_factory=dict)   # knowledge.about, once per key
 
     @property
     def mfa_audience(self) -> str:
@@ -457,7 +458,10 @@ class _Context:
                 "Custom Domains lists both)")
 
     def about(self, key: str) -> Knowledge:
-        return knowledge.about(key, self.canonical_domain) or Knowledge(key, "", "", "", "", DOCS["mfa_api"])
+        if key not in self.known:
+            self.known[key] = (knowledge.about(key, self.canonical_domain)
+                               or Knowledge(key, "", "", "", "", DOCS["mfa_api"]))
+        return self.known[key]
 
     def learn(self, o: Observed) -> None:
         """Remember what this exchange tells the rules of later ones."""
