@@ -173,6 +173,14 @@ _ALL = [
        "with its own secret.",
        "Send the application's client_secret (in the body or HTTP Basic), the one from its settings.",
        "ropg"),
+    _k("origin_not_allowed", "The page's origin is not an Allowed Web Origin of the application",
+       "A browser called /oauth/token from a page whose origin (scheme, host and port) is not in the "
+       "application's Allowed Web Origins, so Auth0 refused it (the tenant log says \"Failed by CORS\") "
+       "and sent no CORS headers: the page cannot even read the answer.",
+       "Add the page's origin to the application's web origins (emulator: the tenant file's "
+       "web_origins), or call the API from a server instead of the browser.",
+       f"Add the page's origin (e.g. https://app.example.com, no path) to {DASHBOARD_ORIGINS}.",
+       "cors"),
     _k("grant_not_allowed", "Grant type not enabled for the application",
        "The application is not allowed to use this grant type.",
        f"Enable the grant types on the application: {DASHBOARD_GRANTS} (tick MFA for the mfa-otp, "

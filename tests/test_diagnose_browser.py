@@ -123,16 +123,22 @@ def test_a_recorded_custom_domain_flow_is_diagnosed_in_every_form(acme, tmp_path
 
 
 def test_a_recorded_cors_failure_names_the_origin_to_allow(acme, tmp_path, capsys):
+    """The SPA's origin is in no client's Allowed Web Origins: the token call is refused (401) and
+    the MFA API call's preflight gets no CORS headers, so the browser reports no answer for either."""
     har_path = tmp_path / "spa.har"
+    user = _user(acme, "learner@example.com")
     with recording(har_path, hosts(acme), app_pages={APP: APP_PAGE}) as page:
         page.goto(f"{APP}/settings")
+        login = fetch(page, f"http://{CANONICAL}/oauth/token", form={
+            "grant_type": "password", "client_id": "mfa-kit-demo-spa", "username": user.username,
+            "password": user.password})
         answer = fetch(page, f"http://{CANONICAL}/mfa/authenticators", headers={"Authorization": "Bearer x"})
-        assert "Failed to fetch" in answer["error"]
-    [f] = diagnose(har_path)
-    assert f.key == "no_answer_cors" and f.request == "GET /mfa/authenticators"
+        assert "Failed to fetch" in login["error"] and "Failed to fetch" in answer["error"]
+    [f] = diagnose(har_path)   # Chromium records both as failed (-1, net::ERR_FAILED), without the 401
+    assert f.key == "no_answer_cors" and f.count == 2 and f.request == "POST /oauth/token"
     assert APP in f.fix and "Allowed Web Origins" in f.fix
     code, text = run_cli(har_path, capsys)
-    assert code == 1 and "Blocked by the browser (CORS)" in text
+    assert code == 1 and user.password not in text
 
 
 def test_a_recorded_universal_login_har_says_there_is_no_mfa_api_call(acme, tmp_path):

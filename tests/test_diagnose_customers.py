@@ -154,6 +154,18 @@ def test_a_request_with_no_answer_is_a_finding_with_the_spa_fix(vendor, error):
         assert APP in f.fix
 
 
+def test_a_proxy_sees_the_401_a_disallowed_origin_gets():
+    """Charles between browser and Auth0 records what the page could not read: 401 Unauthorized."""
+    refused = Call("POST", f"https://{CANONICAL}/oauth/token", 401, form={"grant_type": "password",
+                                                                          "client_id": "spa"},
+                   response=err("origin_not_allowed"), headers={"Origin": APP})
+    f = one(diagnose(har_file("charles", refused)), "origin_not_allowed")
+    assert APP in f.explanation and f"add the page's origin ({APP}" in f.fix.lower()
+    backend = Call("POST", f"https://{CANONICAL}/oauth/token", 401, response=err("unauthorized_client_auth"),
+                   form={"grant_type": "password", "client_id": "web", "client_secret": "wrong"})
+    assert one(diagnose(har_file("charles", backend))).key == "unauthorized_client_auth"
+
+
 def test_network_failures_are_told_apart():
     dns = Call("POST", f"https://{CUSTOM}/oauth/token", 0, form={"grant_type": "password"},
                error="net::ERR_NAME_NOT_RESOLVED")

@@ -21,6 +21,7 @@ NO_ANSWER = {
                                               "(default http://127.0.0.1:8787)"),
 }
 
+
 class EmulatorError(KitError):
     """An /emulator/* call failed. `status` is None when no answer came (nothing listens at `url`),
     else the HTTP status with `error` / `error_description` from the emulator's JSON body."""

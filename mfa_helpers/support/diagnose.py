@@ -580,6 +580,18 @@ def _no_answer(o: Observed, ctx: _Context) -> Finding | None:
 
 
 @_rule
+def _origin_refused(o: Observed, ctx: _Context) -> Finding | None:
+    """401 "Unauthorized" from a browser page: its origin, not the client secret (the same wire form)."""
+    origin = o.request_headers.get("origin", "")
+    if not o.is_error("origin_not_allowed") or not origin or o.field("client_secret"):
+        return None
+    k = ctx.about("origin_not_allowed")
+    return _finding(o, ctx, "origin_not_allowed",
+                    explanation=f"{k.cause} The page's origin here: {origin}.",
+                    fix=k.support_fix.replace("e.g. https://app.example.com", origin))
+
+
+@_rule
 def _custom_domain_audience(o: Observed, ctx: _Context) -> Finding | None:
     """The seeds' pitfall, whatever the clue: the MFA audience named with the custom domain."""
     if o.is_error("service_not_enabled"):
@@ -842,7 +854,7 @@ def _enrollment_required(o: Observed, ctx: _Context) -> Finding | None:
 @_rule
 def _known_error(o: Observed, ctx: _Context) -> Finding | None:
     """Any other known error: what it means and the customer's fix, from the knowledge base."""
-    spec = next((s for s in o.matched if s.key not in _EXPECTED), None)
+    spec = next((s for s in o.matched if s.key not in _EXPECTED | {"origin_not_allowed"}), None)
     if spec is None:
         return None
     return _finding(o, ctx, spec.key)
