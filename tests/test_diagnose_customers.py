@@ -336,3 +336,45 @@ def test_the_real_command_never_shows_a_traceback_even_into_a_closed_pipe(tmp_pa
     done = subprocess.run([sys.executable, "-m", "mfa_helpers.cli", "diagnose", str(bad)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_any_value_of_any_type_anywhere_is_read_or_refused_in_one_line():
+    """Every leaf of a realistic HAR replaced, one at a time, by a value of another JSON type:
+    diagnose gives findings or a HarError, never another exception (a traceback at the CLI)."""
+    import random
+
+    from mfa_helpers.support.har import HarError
+
+    base = har_file("chrome",
+                    token_call(CUSTOM, protocol.GRANT_PASSWORD, 403, {**err("mfa_required"), "mfa_token": MFA_TOKEN,
+                                                                       "mfa_requirements": {"enroll": [{"type": "otp"}]}}),
+                    Call("POST", f"https://{CUSTOM}/mfa/challenge", 200, json_body={"challenge_type": "oob"},
+                         response={"oob_code": "o", "binding_method": "prompt"}, at=1),
+                    token_call(CUSTOM, protocol.GRANT_MFA_OOB, 400, err("authorization_pending"), at=2, oob_code="o"),
+                    Call("GET", f"https://{CUSTOM}/authorize?x=1", 302,
+                         response_headers={"location": f"{APP}/cb?error=access_denied&error_description=x"}))
+
+    def leaves(node, path=()):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield from leaves(value, (*path, key))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                yield from leaves(value, (*path, i))
+        yield path
+
+    strange = [None, 0, -1, 1.5, True, "", "[1, 2]", "null", [], {}, [1, {"a": None}], {"error": 5}]
+    rng = random.Random(12)
+    paths = list(leaves(base))
+    for path in rng.sample(paths, min(400, len(paths))):
+        for value in rng.sample(strange, 4):
+            data = json.loads(json.dumps(base))
+            node = data
+            for key in path[:-1]:
+                node = node[key]
+            if path:
+                node[path[-1]] = value
+            try:
+                diagnose(data)
+            except HarError:
+                pass

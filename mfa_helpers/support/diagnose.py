@@ -254,8 +254,11 @@ def _from_exchange(exchange: Exchange, number: int) -> Observed:
     """The client's Exchange (a recorded one, or a HAR entry read back), as the rules see it."""
     url = exchange.url
     fields: dict[str, Any] = dict(parse_qsl(urlsplit(url).query))
-    data = exchange.request_fields()
-    fields.update(dict(data) if isinstance(data, list) else data if isinstance(data, Mapping) else {})
+    data = exchange.request_fields()   # form pairs, a JSON object, or JSON of another shape (ignored)
+    if isinstance(data, list) and all(isinstance(pair, tuple) for pair in data):
+        fields.update(data)
+    elif isinstance(data, Mapping):
+        fields.update(data)
     request_headers = {k.lower(): v for k, v in exchange.request_headers.items()}
     response_headers = {k.lower(): v for k, v in exchange.response_headers.items()}
     started = exchange.started.timestamp()
@@ -452,10 +455,11 @@ class _Context:
 
     @property
     def tenant(self) -> str:
+        """'the canonical domain acme.us.auth0.com', or where to find it when the HAR does not say."""
         if self.canonical_domain:
-            return self.canonical_domain
-        return ("your tenant's canonical domain (TENANT.REGION.auth0.com: Dashboard → Settings → "
-                "Custom Domains lists both)")
+            return f"the canonical domain {self.canonical_domain}"
+        return ("the tenant's canonical domain (TENANT.REGION.auth0.com; Dashboard → Settings → Custom "
+                "Domains shows both)")
 
     def about(self, key: str) -> Knowledge:
         if key not in self.known:
@@ -627,7 +631,7 @@ def _custom_domain_audience(o: Observed, ctx: _Context) -> Finding | None:
         title="MFA API audience uses the custom domain",
         explanation=(
             f"{likely}the app asked for the audience {audience}, on the custom domain {host}. The MFA "
-            f"API's audience is always {ctx.mfa_audience}: the canonical domain {ctx.tenant}, with "
+            f"API's audience is always {ctx.mfa_audience}: {ctx.tenant}, with "
             f"the trailing slash, even when every request goes to the custom domain. Here {how}. "
             f"Calling the MFA API through the custom domain is fine; only the audience must name the "
             f"canonical domain."),
