@@ -258,7 +258,7 @@ def test_repeats_are_grouped_with_their_count_and_time_span():
                         mfa_token=MFA_TOKEN, oob_code="oob") for i in range(7988)]
     f = one(diagnose(har_file("chrome", *polls)), "slow_down")
     assert f.headline == "Polling faster than Auth0 allows ×7,988 between 10:02:11 and 10:15:29"
-    assert f.numbers[0] == 1 and f.numbers[-1] == 7988 and "7988 times" in f.explanation
+    assert f.numbers[0] == 1 and f.numbers[-1] == 7988 and "7,988 times" in f.explanation
 
 
 # ----- the command line: malformed input is one line and exit 2

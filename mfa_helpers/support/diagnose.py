@@ -711,7 +711,7 @@ def _polling_too_fast(o: Observed, ctx: _Context) -> Finding | None:
         span = last - first
         every = span / (count - 1)
         pace = f"{every:.1f} s" if every >= 0.1 else "less than 0.1 s"
-        measured = f" This app polled {count:.0f} times in {span:.1f} s, about every {pace}."
+        measured = f" This app polled {int(count):,} times in {span:.1f} s, about every {pace}."
     return _finding(o, ctx, "slow_down", explanation=ctx.about("slow_down").cause + measured)
 
 
