@@ -212,7 +212,7 @@ _ALL = [
        "Use the full URI for MFA grants, e.g. http://auth0.com/oauth/grant-type/mfa-otp.", "ropg"),
     _k("missing_parameter", "A required parameter is missing",
        "The request lacks a parameter this call needs.",
-       "Send the parameter error_description names.",
+       "Send the named parameter.",
        "Add the parameter Auth0 names in error_description.", "mfa_api"),
     _k("invalid_refresh_token", "Refresh token refused",
        "The refresh token is unknown, revoked or belongs to another application.",
