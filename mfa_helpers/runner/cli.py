@@ -31,7 +31,7 @@ from .junit import junit_xml
 from .local_emulator import demo_secrets, running_emulator
 from .nbval_check import NbvalResult, check_goldens, skipped
 from .pool import Job, Outcome, replay_all
-from .report import render_report
+from .report import render_report, target_label
 from .scrub import Scrubber
 from .tenant import TestUser, not_replayable
 
@@ -98,14 +98,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"target: {target_label(summary)}")
     print(f"report: {plan.out / 'report.html'}")
     return summary["exit_code"]
-
-
-def target_label(summary: dict[str, Any]) -> str:
-    """What the run was checked against, said so that a green run on the emulator cannot pass for
-    a green run on the tenant."""
-    if summary["target"] == "tenant":
-        return f"TENANT {summary['tenant_domain']}"
-    return "EMULATOR (no tenant was tested: set AUTH0_DOMAIN or use --target tenant)"
 
 
 @dataclass(frozen=True)
