@@ -21,6 +21,7 @@ POLICIES = ("never", "always")
 FACTORS = ("otp", "sms", "voice", "email", "push", "recovery-code")
 FACTOR_TYPES = ("otp", "sms", "voice", "email", "recovery-code")  # seedable per user
 _ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d+)?/?$")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a 20,000-user file in ~1 s, not ~10
 _DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 
@@ -128,7 +129,7 @@ def load_tenant(path: Path | str | None = None) -> Tenant:
             import tomllib
             data = tomllib.loads(text)
         else:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_YAML_LOADER)
     except Exception as exc:  # yaml/toml syntax errors carry the line in their message
         raise TenantError(path, "(syntax)", f"not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}",
                           "fix the syntax at the line shown") from None
@@ -224,10 +225,12 @@ class _Reader:
                       source=str(self.path))
 
     def unique(self, values: list[str], key: str, name: str) -> None:
+        seen: set[str] = set()
         for i, value in enumerate(values):
-            if values.index(value) != i:
+            if value in seen:
                 raise self.fail(f"{key}[{i}].{name}", f"duplicate {name} {value!r}",
                                 f"give every entry of `{key}` its own {name}")
+            seen.add(value)
 
     def items(self, data: dict, key: str, entry, *, required: bool = True) -> tuple:
         value = data.get(key)

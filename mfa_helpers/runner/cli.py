@@ -158,15 +158,15 @@ def _execute(plan: Plan) -> dict[str, Any]:
         staging = Path(staging_dir)
         with _kernel_environment(plan.env, plan.target) as (kernel_env, target_secrets):
             scrubber = Scrubber(plan.env.secrets() + target_secrets)
+            on_tenant = plan.target == "tenant"
+            if on_tenant:  # before any output: a test user with factors is one line, exit 2
+                TestUser(kernel_env).check_ready()
             where = (f" at {kernel_env['MFA_KIT_EMULATOR_URL']}" if plan.target == "emulator"
                      else f" {plan.env.settings.domain}")
             print(f"mfa-kit verify: {len(plan.notebooks)} notebook(s) on the {plan.target}{where}, "
                   f"{plan.jobs} at a time", file=sys.stderr)
             for notebook, why in plan.left_out.items():
                 print(f"mfa-kit verify: not replayed on a tenant: {notebook.stem}: it {why}", file=sys.stderr)
-            on_tenant = plan.target == "tenant"
-            if on_tenant:
-                TestUser(kernel_env).check_ready()
             jobs = [Job.staged(nb, staging, kernel_env, plan.cell_timeout, restore_user=on_tenant)
                     for nb in plan.notebooks]
             outcomes = replay_all(jobs, plan.jobs)
