@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,10 @@ CASES = {
     "verify-dotenv-unbalanced-quote": (["verify"], {}, {".env": b"AUTH0_CLIENT_ID=x\nAUTH0_PASSWORD='pw\n"},
                                        "cannot be parsed"),
     "verify-dotenv-not-utf8": (["verify"], {}, {".env": "AUTH0_REALM=caf\xe9\n".encode("latin-1")}, "not UTF-8"),
+    "verify-notebook-not-json": (["verify", "broken.ipynb"], {}, {"broken.ipynb": b"{not json"},
+                                 "broken.ipynb is not a notebook"),
+    "verify-notebook-binary": (["verify", "--notebooks-dir", "nbs"], {}, {"nbs/01_x.ipynb": GARBAGE},
+                               "01_x.ipynb is not a notebook"),
     "verify-tenant-without-domain": (["verify", "--target", "tenant"], {}, {}, "AUTH0_DOMAIN"),
     # mfa-kit lab (MFA_KIT_LAB_COMMAND=true: even a missed check starts nothing heavy)
     "lab-port-too-big": (["lab", "--port", "65536"], {}, {}, "'65536' is not a port"),
@@ -97,23 +102,39 @@ def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
 
 
-@pytest.mark.parametrize(("argv", "env", "files", "expected"), CASES.values(), ids=CASES.keys())
-def test_bad_input_exits_2_with_one_line_and_touches_nothing(tmp_path, argv, env, files, expected):
+def _run_case(folder: Path, argv: list[str], env: dict[str, str], files: dict[str, bytes]):
+    """Run one case in `folder`: (the finished process, the folder before, the folder after)."""
     for name, content in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_bytes(content)
-    before = _snapshot(tmp_path)
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    before = _snapshot(folder)
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH0_", "MFA_KIT_"))}
     argv = [str(_free_port()) if a == "FREE" else a for a in argv]
     process = subprocess.run([sys.executable, "-m", "mfa_helpers.cli", *argv], capture_output=True, text=True,
-                             cwd=tmp_path, timeout=120,
+                             cwd=folder, timeout=300,
                              env={**clean, "MFA_KIT_LAB_COMMAND": "true", "PYTHONUNBUFFERED": "1", **env})
+    return process, before, _snapshot(folder)
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    """Every case at once, a few processes at a time: each pays the kit's import time (seconds)."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {case: pool.submit(_run_case, tmp_path_factory.mktemp(case), argv, env, files)
+                   for case, (argv, env, files, _) in CASES.items()}
+        return {case: future.result() for case, future in futures.items()}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_exits_2_with_one_line_and_touches_nothing(outcomes, case):
+    process, before, after = outcomes[case]
+    expected = CASES[case][3]
     lines = process.stderr.splitlines()
     assert process.returncode == 2, process.stderr
     assert len(lines) == 1 and "Traceback" not in process.stderr, process.stderr
     assert expected in lines[0] and "fix" in lines[0].lower(), lines[0]
     assert process.stdout == ""
-    assert _snapshot(tmp_path) == before
+    assert after == before
 
 
 def test_an_unused_secret_in_a_broken_dotenv_line_is_not_shown(tmp_path):

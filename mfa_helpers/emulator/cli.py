@@ -77,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         print(f"mfa-kit emulator: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C while a large tenant file is read
+        print("mfa-kit emulator: interrupted while starting", file=sys.stderr)
+        return 130
     if exposed(args.host):
         print(f"mfa-kit emulator: warning: listening on {args.host}, so other machines can reach it and "
               "its demo credentials; use --host 127.0.0.1 unless that is what you want", file=sys.stderr)

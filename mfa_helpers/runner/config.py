@@ -27,6 +27,7 @@ class ConfigError(Exception):
     """A setting the user must change; `fix` says how."""
 
     def __init__(self, problem: str, fix: str) -> None:
+        problem, fix = " ".join(problem.split()), " ".join(fix.split())  # said in one line
         super().__init__(f"{problem}; fix: {fix}")
         self.problem = problem
         self.fix = fix
@@ -149,7 +150,22 @@ def select_notebooks(notebooks_dir: Path, patterns: list[str]) -> list[Path]:
     if not selected:
         raise ConfigError(f"no notebooks found in {notebooks_dir}", "pass --notebooks-dir DIR or notebook paths")
     _require_unique_names(selected)
+    for path in selected:
+        _require_notebook(path)
     return selected
+
+
+def _require_notebook(path: Path) -> None:
+    """A file Jupyter can open; anything else would fail only once the emulator and a kernel ran."""
+    import nbformat
+
+    try:
+        nbformat.read(path, as_version=4)
+    except Exception as exc:  # nbformat's messages quote the file, which may hold a secret: not shown
+        reason = (exc.strerror if isinstance(exc, OSError) else "not UTF-8" if isinstance(exc, UnicodeDecodeError)
+                  else type(exc).__name__)
+        raise ConfigError(f"{path} is not a notebook Jupyter can open ({reason})",
+                          "select .ipynb files saved by Jupyter, or repair this one") from None
 
 
 def _matches(path: Path, pattern: str) -> bool:
