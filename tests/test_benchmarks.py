@@ -29,3 +29,17 @@ def test_emulator_load_reports_three_measurements_as_ratios(tmp_path: Path) -> N
         assert m["ratios"]["time_per_iteration"] == round(base["per_second"] / m["per_second"], 2), name
     assert base["ratios"] == {"p50": 1.0, "p95": 1.0, "time_per_iteration": 1.0}
     assert "baseline" in done.stdout and "OTP enrollment" in done.stdout   # the table on stdout
+
+
+def test_tenant_start_times_a_large_tenant_file_against_the_demo(tmp_path: Path) -> None:
+    out = tmp_path / "start.json"
+    script = SCRIPT.with_name("tenant_start.py")
+    done = subprocess.run([sys.executable, str(script), "--users", "300", "--json", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    starts = json.loads(out.read_text(encoding="utf-8"))["starts"]
+    assert list(starts) == ["demo tenant (baseline)", "300 users, first start", "300 users, next start"]
+    base = starts["demo tenant (baseline)"]["seconds"]
+    for figures in starts.values():
+        assert figures["seconds"] > 0 and figures["ratio"] == round(figures["seconds"] / base, 2)
+    assert "300 users, next start" in done.stdout

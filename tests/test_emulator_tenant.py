@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+import yaml
 import requests
 
 from mfa_helpers import protocol
@@ -47,6 +48,8 @@ def test_demo_tenant_matches_the_contract():
      "add `password:`"),
     ("{type: sms, phone_number:", "{type: sms, phone:", "users[2].factors[0].phone", "remove it"),
     ("customizable: true", "customizable: [", "(syntax)", "fix the syntax"),
+    ("secret: JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "secret: JBSWY3DP-EHPK3PXP", "users[1].factors[0].secret",
+     "base32"),
 ])
 def test_bad_tenant_files_name_file_field_and_fix(tmp_path, old, new, field, fix):
     text = DEMO_TENANT.read_text()
@@ -134,6 +137,23 @@ def test_enrollments_and_tokens_survive_a_restart(tmp_path):
         wire = Wire(second)
         assert wire.authenticators(access).json() == factors   # same key, same state
         assert "challenge" in wire.login(user).json()["mfa_requirements"]
+
+
+def test_a_restart_follows_the_tenant_files_passwords_and_adds_its_new_users(tmp_path):
+    db, changed = tmp_path / "state.sqlite3", tmp_path / "changed.yaml"
+    with Emulator(db=db) as first:
+        learner = {"username": "learner@example.com", "password": first.tenant.users[0].password}
+        Wire(first).enroll_otp(learner)
+    data = yaml.safe_load(DEMO_TENANT.read_text())
+    data["users"][0]["password"] = "Changed-pass-2"
+    data["users"].append({"username": "new@example.com", "password": "New-pass-3"})
+    changed.write_text(yaml.safe_dump(data))
+    with Emulator(tenant=changed, db=db) as second:
+        wire = Wire(second)
+        assert wire.login(learner).json()["error"] == "invalid_grant"   # the old password no longer works
+        again = wire.login({**learner, "password": "Changed-pass-2"}).json()
+        assert "challenge" in again["mfa_requirements"]   # the same user, enrolled before the restart
+        assert "mfa_token" in wire.login({"username": "new@example.com", "password": "New-pass-3"}).json()
 
 
 def test_two_emulators_run_side_by_side_and_stop_cleanly():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -60,8 +61,6 @@ def tenant_env(rehearsal, monkeypatch, tmp_path):
 
 def planted() -> dict[str, str]:
     """Every secret of the run's environment: the tenant's client secret and password, and PLANTED."""
-    import os
-
     return {name: os.environ[name] for name in ("AUTH0_CLIENT_SECRET", "AUTH0_PASSWORD", *PLANTED)}
 
 
@@ -78,9 +77,9 @@ def test_broken_and_timed_out_notebooks_exit_1_and_the_report_names_their_cells(
     make_notebook(notebooks / "02_broken.ipynb", "x = 1", "# confirm the enrollment\nraise RuntimeError('enrollment refused')", "x = 3")
     make_notebook(notebooks / "04_slow.ipynb", "import time\ntime.sleep(60)")
 
-    assert verify("--notebooks-dir", str(notebooks), "--jobs", "2", "--timeout", "3", "--out", "runs/broken") == 1
+    assert verify("--notebooks-dir", str(notebooks), "--jobs", "2", "--timeout", "2.5", "--out", "broken") == 1
 
-    run = tenant_env / "runs" / "broken"
+    run = tenant_env / "broken"
     broken, slow = (nb["failure"] for nb in json.loads((run / "summary.json").read_text())["notebooks"])
     assert (broken["cell_index"], broken["execution_count"], broken["ename"]) == (2, 3, "RuntimeError")
     assert broken["evalue"] == "enrollment refused"
@@ -89,7 +88,12 @@ def test_broken_and_timed_out_notebooks_exit_1_and_the_report_names_their_cells(
     assert "cell 2 (In [3]): RuntimeError: enrollment refused" in report
     assert "# confirm the enrollment" in report
     assert 'message="cell 2 (In [3]): RuntimeError: enrollment refused"' in (run / "junit.xml").read_text()
-    assert last_stdout_line(capsys) == f"report: {Path('runs/broken/report.html')}"
+    *_, target, report_line = capsys.readouterr().out.strip().splitlines()
+    domain = os.environ["AUTH0_DOMAIN"]
+    assert (target, report_line) == (f"target: TENANT {domain}", f"report: {Path('broken/report.html')}")
+    assert f"Target: <strong>TENANT {domain}</strong>" in report
+    # the history is where the README says, not next to a run folder given with --out
+    assert (tenant_env / "runs" / "history.jsonl").is_file() and not (tenant_env / "history.jsonl").exists()
 
 
 @pytest.mark.parametrize(
@@ -272,6 +276,7 @@ def test_emulator_run_fresh_emulator_diagnosis_and_no_session_secret(tmp_path, m
     (nb,) = summary["notebooks"]
     results = {r["key"]: r["value"] for r in nb["results"]}
     assert (summary["target"], results["health"], results["auth0_domain"]) == ("emulator", "ok", "")
+    assert "Target: <strong>EMULATOR (no tenant was tested" in (run / "report.html").read_text()
     assert nb["failure"]["cell_index"] == 3 and "Invalid otp_code." in nb["failure"]["evalue"]
     assert nb["har"] == "har/05_wrong_otp.har" and nb["diagnosis"], "no diagnosis for a wrong OTP"
     assert any("otp" in line.lower() for line in nb["diagnosis"]), nb["diagnosis"]

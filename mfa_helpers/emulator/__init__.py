@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import socket
+import sqlite3
 import tempfile
 import threading
 import time
@@ -32,7 +33,17 @@ from .tenant import Tenant, TenantError, load_tenant
 from .tls import write_self_signed
 from . import users
 
-__all__ = ["Emulator", "Tenant", "TenantError", "load_tenant"]
+__all__ = ["Emulator", "StateFileError", "Tenant", "TenantError", "load_tenant"]
+
+
+class StateFileError(RuntimeError):
+    """The SQLite state file (`db`) cannot be used: which file, why, and the fix. The file is never
+    replaced or removed: it may hold enrollments someone wants."""
+
+    def __init__(self, path: str, problem: str):
+        self.path, self.problem = path, problem
+        self.fix = "pass --db a new file name (or :memory:), or move this file away"
+        super().__init__(f"state file {path}: {problem}; fix: {self.fix}")
 
 
 class Emulator:
@@ -62,6 +73,7 @@ class Emulator:
             raise RuntimeError(f"a tenant rehearsal serves the domains 127.0.0.1:PORT and localhost:PORT, "
                                f"which {self.host} does not answer: listen on 127.0.0.1 (the default) "
                                "or 0.0.0.0")
+        store = open_state(self.db)
         # IPPROTO_TCP named: asyncio turns Nagle's algorithm off only on sockets that say they are
         # TCP; left at 0, every answer on a kept-alive connection waited ~40 ms for a delayed ACK.
         listener = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM,
@@ -71,6 +83,7 @@ class Emulator:
             listener.bind((self.host, self.port))   # bound here: a busy port fails in the caller
         except OSError as exc:
             listener.close()
+            store.close()
             raise RuntimeError(f"the emulator could not listen on {self.host}:{self.port} "
                                f"({exc.strerror}; is the port in use? try another --port, or 0)") from None
         port = listener.getsockname()[1]
@@ -80,7 +93,6 @@ class Emulator:
             self._cert_dir = tempfile.mkdtemp(prefix="mfa-kit-rehearsal-")
             cert, key = write_self_signed(self._cert_dir)
             tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
-        store = Store(self.db)
         clock = Clock()
         runtime = Runtime(self.tenant, store, clock, Signer(store), Buckets(clock))
         users.seed(runtime)
@@ -154,6 +166,23 @@ class Emulator:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def open_state(db: str) -> Store:
+    """The state store, or a StateFileError saying why `db` is not one (a directory, under a file,
+    not SQLite, read-only)."""
+    try:
+        return Store(db)
+    except (sqlite3.Error, OSError) as exc:
+        problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        blocker = next((p for p in Path(db).parents if p.exists()), None)
+        if Path(db).is_dir():
+            problem = "it is a folder"
+        elif blocker is not None and not blocker.is_dir():
+            problem = f"it is under {blocker}, which is a file"
+        elif isinstance(exc, sqlite3.DatabaseError):
+            problem = f"not an SQLite state file ({exc})"
+        raise StateFileError(db, problem) from None
 
 
 STOP_GRACE = 1.0   # seconds for requests in flight to finish before open connections are dropped

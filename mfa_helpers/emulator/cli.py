@@ -9,12 +9,14 @@ domains 127.0.0.1:PORT and localhost:PORT) and prints the `export` lines that po
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import shlex
 import signal
+import socket
 import sys
 import threading
 
-from . import Emulator
+from . import Emulator, StateFileError
 from .tenant import TenantError
 
 DEFAULT_PORT = 8787
@@ -22,8 +24,9 @@ DEFAULT_DB = ".mfa-kit/emulator.sqlite3"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+    parser.add_argument("--host", type=listen_host, default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; any other is reachable from the network)")
+    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
                         help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--tenant", default=None, help="tenant file (YAML/TOML; default: the bundled demo)")
     parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB}; or :memory:)")
@@ -32,17 +35,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "127.0.0.1:PORT and localhost:PORT; prints the environment of a tenant run")
 
 
+def port_number(text: str) -> int:
+    """A TCP port, 0 (a free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 0 to 65535 (0 picks a free one)")
+    return port
+
+
+def listen_host(text: str) -> str:
+    """An address this machine can listen on, by IP or by name."""
+    try:
+        socket.getaddrinfo(text, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an address of this machine (e.g. 127.0.0.1)") from None
+    return text
+
+
+def exposed(host: str) -> bool:
+    """True when `host` listens beyond this machine (0.0.0.0, ::, a LAN address or name)."""
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() != "localhost"
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         emulator = Emulator(tenant=args.tenant, db=args.db, port=args.port, host=args.host,
                             rehearse_tenant=args.rehearse_tenant)
         emulator.start()
     except TenantError as exc:
-        print(f"mfa-kit emulator: bad tenant file\n  {exc}", file=sys.stderr)
+        print(f"mfa-kit emulator: bad tenant file: {exc}", file=sys.stderr)
+        return 2
+    except StateFileError as exc:
+        print(f"mfa-kit emulator: {exc}", file=sys.stderr)
         return 2
     except RuntimeError as exc:
         print(f"mfa-kit emulator: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C while a large tenant file is read
+        print("mfa-kit emulator: interrupted while starting", file=sys.stderr)
+        return 130
+    if exposed(args.host):
+        print(f"mfa-kit emulator: warning: listening on {args.host}, so other machines can reach it and "
+              "its demo credentials; use --host 127.0.0.1 unless that is what you want", file=sys.stderr)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -1,12 +1,14 @@
 """Replay the notebooks headless, check the golden notebooks, and write a report.
 
 Exit codes: 0 every notebook (and the golden check) passed, 1 something failed, 2 a configuration
-error (the message names the fix). The last line printed is the report's path.
+error (one line naming the fix, before anything runs), 128+N stopped by signal N (SIGTERM, Ctrl-C).
+The last lines printed name the target and the report's path.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
 import time
@@ -19,16 +21,17 @@ from typing import Any
 
 from . import history
 from .config import (
-    DEFAULT_GOLDEN_DIR, DEFAULT_NOTEBOOKS_DIR, ConfigError, Environment, GoldenSet, default_jobs, find_goldens,
-    resolve_target, select_notebooks,
+    DEFAULT_GOLDEN_DIR, DEFAULT_NOTEBOOKS_DIR, ConfigError, Environment, GoldenSet, check_run_folder, default_jobs,
+    find_goldens, resolve_target, select_notebooks,
 )
 from .diagnosis import diagnose_har
 from .executed import cleaned, find_failure, recorded_results
+from .interrupt import Interrupted, stop_children_on_signal
 from .junit import junit_xml
 from .local_emulator import demo_secrets, running_emulator
 from .nbval_check import NbvalResult, check_goldens, skipped
 from .pool import Job, Outcome, replay_all
-from .report import render_report
+from .report import render_report, target_label
 from .scrub import Scrubber
 from .tenant import TestUser, not_replayable
 
@@ -45,15 +48,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--notebooks-dir", type=Path, default=DEFAULT_NOTEBOOKS_DIR, help="where the notebooks are")
     parser.add_argument("--golden-dir", type=Path, help=f"golden executed notebooks for nbval (default: {DEFAULT_GOLDEN_DIR})")
     parser.add_argument("--no-nbval", action="store_true", help="skip the golden-notebook check")
-    parser.add_argument("--timeout", type=float, default=300, metavar="S",
-                        help="seconds one cell may run before the notebook fails (default: 300)")
-    parser.add_argument("--history", type=Path, help="history file (default: history.jsonl next to the run folder)")
+    parser.add_argument("--timeout", type=_positive_seconds, default=300, metavar="S",
+                        help="seconds one cell may run before the notebook fails (default: 300; fractions allowed)")
+    parser.add_argument("--history", type=Path, default=history.DEFAULT_PATH,
+                        help=f"history file (default: {history.DEFAULT_PATH}, whatever --out says)")
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0 (e.g. 300 or 10.5)")
     return value
 
 
@@ -64,15 +81,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"mfa-kit verify: {exc}", file=sys.stderr)
         return 2
     try:
-        summary = _execute(plan)
+        with stop_children_on_signal():
+            summary = _execute(plan)
     except ConfigError as exc:
         print(f"mfa-kit verify: {exc}", file=sys.stderr)
         return 2
+    except Interrupted as exc:
+        print(f"mfa-kit verify: stopped by {exc.name}: kernels, emulator and temporary files cleaned up, "
+              "no report written", file=sys.stderr)
+        return 128 + exc.signum
     for nb in summary["notebooks"]:
         detail = f"  {nb['failure']['headline']}" if nb["failure"] else ""
         print(f"{nb['status'].upper():6} {nb['name']}  {nb['duration']:.1f}s{detail}")
     print(f"nbval  {summary['nbval']['status']}{': ' + summary['nbval']['reason'] if summary['nbval']['reason'] else ''}")
     print(f"{summary['counts']['passed']} passed, {summary['counts']['failed']} failed in {summary['duration']:.1f}s")
+    print(f"target: {target_label(summary)}")
     print(f"report: {plan.out / 'report.html'}")
     return summary["exit_code"]
 
@@ -111,12 +134,12 @@ def _plan(args: argparse.Namespace) -> Plan:
                                  drop={nb.stem for nb in left_out})
     started = datetime.now(timezone.utc)
     out = args.out or _fresh_run_dir(Path("runs"), started)
-    if out.exists() and any(out.iterdir()):
-        raise ConfigError(f"the run folder {out} already exists and is not empty", "pass a new --out DIR or remove it")
+    check_run_folder(out)
+    history.check(args.history)
     if target == "tenant" and args.jobs and args.jobs > 1:
         print("mfa-kit verify: warning: notebooks share the tenant's test user; --jobs > 1 may make them collide",
               file=sys.stderr)
-    return Plan(env, target, notebooks, goldens, started, out, args.history or out.parent / history.HISTORY_FILE,
+    return Plan(env, target, notebooks, goldens, started, out, args.history,
                 args.jobs or default_jobs(target, len(notebooks)), args.timeout, left_out)
 
 
@@ -135,14 +158,15 @@ def _execute(plan: Plan) -> dict[str, Any]:
         staging = Path(staging_dir)
         with _kernel_environment(plan.env, plan.target) as (kernel_env, target_secrets):
             scrubber = Scrubber(plan.env.secrets() + target_secrets)
-            where = f" at {kernel_env['MFA_KIT_EMULATOR_URL']}" if plan.target == "emulator" else ""
+            on_tenant = plan.target == "tenant"
+            if on_tenant:  # before any output: a test user with factors is one line, exit 2
+                TestUser(kernel_env).check_ready()
+            where = (f" at {kernel_env['MFA_KIT_EMULATOR_URL']}" if plan.target == "emulator"
+                     else f" {plan.env.settings.domain}")
             print(f"mfa-kit verify: {len(plan.notebooks)} notebook(s) on the {plan.target}{where}, "
                   f"{plan.jobs} at a time", file=sys.stderr)
             for notebook, why in plan.left_out.items():
                 print(f"mfa-kit verify: not replayed on a tenant: {notebook.stem}: it {why}", file=sys.stderr)
-            on_tenant = plan.target == "tenant"
-            if on_tenant:
-                TestUser(kernel_env).check_ready()
             jobs = [Job.staged(nb, staging, kernel_env, plan.cell_timeout, restore_user=on_tenant)
                     for nb in plan.notebooks]
             outcomes = replay_all(jobs, plan.jobs)
@@ -233,7 +257,7 @@ def _summary(plan: Plan, notebooks: list[dict[str, Any]], nbval: NbvalResult, be
         "started_at": plan.started.isoformat(timespec="seconds"),
         "duration": round(time.time() - began, 2),
         "target": plan.target,
-        "tenant_domain": plan.env.values.get("AUTH0_DOMAIN") if plan.target == "tenant" else None,
+        "tenant_domain": plan.env.settings.domain if plan.target == "tenant" else None,
         "jobs": plan.jobs,
         "passed": passed,
         "exit_code": 0 if passed else 1,

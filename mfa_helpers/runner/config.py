@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import mfa_helpers
 from mfa_helpers.redact import secret_variables
+from mfa_helpers.settings import Settings, SettingsError, read_dotenv
 
 REPO_ROOT = Path(mfa_helpers.__file__).resolve().parents[1]
 DEFAULT_NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
@@ -25,7 +27,8 @@ class ConfigError(Exception):
     """A setting the user must change; `fix` says how."""
 
     def __init__(self, problem: str, fix: str) -> None:
-        super().__init__(f"{problem}\n  fix: {fix}")
+        problem, fix = " ".join(problem.split()), " ".join(fix.split())  # said in one line
+        super().__init__(f"{problem}; fix: {fix}")
         self.problem = problem
         self.fix = fix
 
@@ -36,18 +39,24 @@ class Environment:
     the working directory), empty values unset."""
 
     values: dict[str, str]
+    settings: Settings = field(default_factory=Settings)  # what the notebooks' MfaClient will read
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None, dotenv: Path | None = None) -> "Environment":
-        from dotenv import dotenv_values, find_dotenv
+        """Raises ConfigError for a `.env` line that cannot be parsed, and for a setting the
+        notebooks could not use (AUTH0_DOMAIN with a path, MFA_KIT_TIMEOUT=abc, ...)."""
+        from dotenv import find_dotenv
 
-        merged: dict[str, str] = {}
         path = str(dotenv) if dotenv is not None else find_dotenv(usecwd=True)  # as the notebooks' Settings do
-        if path:
-            merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
-        merged.update(os.environ if environ is None else environ)
-        # CI passes unset secrets as "" : treat them as absent so "auto" does not pick the tenant.
-        return cls({k: v for k, v in merged.items() if v != ""})
+        try:
+            merged = read_dotenv(path)
+            merged.update(os.environ if environ is None else environ)
+            # CI passes unset secrets as "": treat them (and blanks) as absent so "auto" does not
+            # pick the tenant, as the notebooks' Settings, which strip values, would not either.
+            values = {k: v for k, v in merged.items() if v.strip() != ""}
+            return cls(values, Settings.from_env(values, dotenv=""))
+        except SettingsError as exc:
+            raise ConfigError(f"{exc.name}: {exc.problem}", exc.fix) from None
 
     def secrets(self) -> list[str]:
         """The values of every variable that holds a secret, for the artifact scrubber."""
@@ -69,6 +78,38 @@ def resolve_target(requested: str, env: Environment) -> str:
                 "'Configuration for a real tenant'), or run against the emulator with --target emulator",
             )
     return target
+
+
+def check_run_folder(out: Path) -> None:
+    """The run folder is new (or empty) and can be created: found out before any notebook runs,
+    not after every one did."""
+    try:
+        if out.exists() and not out.is_dir():
+            raise ConfigError(f"--out {out} is a file, not a folder", "pass a new folder, e.g. --out runs/NAME")
+        if out.is_dir() and any(out.iterdir()):
+            raise ConfigError(f"the run folder {out} already exists and is not empty",
+                              "pass a new --out DIR or remove it")
+    except OSError as exc:
+        raise ConfigError(f"--out {out} cannot be read ({exc.strerror})", "pass a folder you can write") from None
+    require_writable(out, "--out")
+
+
+def require_writable(path: Path, option: str) -> None:
+    """`path` (a folder or a file, existing or not) can be written: its nearest existing ancestor is
+    a folder that takes a new file. Probed with a temporary file, removed at once, as permissions
+    alone do not say (root, read-only mounts)."""
+    ancestor = path
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor != path and not ancestor.is_dir():
+        raise ConfigError(f"{option} {path} is under {ancestor}, which is a file",
+                          f"pass a {option} path whose folders are folders")
+    folder = ancestor if ancestor.is_dir() else ancestor.parent
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise ConfigError(f"{option} {path} cannot be written: {folder} refuses new files ({exc.strerror})",
+                          f"pass a {option} path in a folder you can write") from None
 
 
 def default_jobs(target: str, notebook_count: int) -> int:
@@ -109,7 +150,22 @@ def select_notebooks(notebooks_dir: Path, patterns: list[str]) -> list[Path]:
     if not selected:
         raise ConfigError(f"no notebooks found in {notebooks_dir}", "pass --notebooks-dir DIR or notebook paths")
     _require_unique_names(selected)
+    for path in selected:
+        _require_notebook(path)
     return selected
+
+
+def _require_notebook(path: Path) -> None:
+    """A file Jupyter can open; anything else would fail only once the emulator and a kernel ran."""
+    import nbformat
+
+    try:
+        nbformat.read(path, as_version=4)
+    except Exception as exc:  # nbformat's messages quote the file, which may hold a secret: not shown
+        reason = (exc.strerror if isinstance(exc, OSError) else "not UTF-8" if isinstance(exc, UnicodeDecodeError)
+                  else type(exc).__name__)
+        raise ConfigError(f"{path} is not a notebook Jupyter can open ({reason})",
+                          "select .ipynb files saved by Jupyter, or repair this one") from None
 
 
 def _matches(path: Path, pattern: str) -> bool:

@@ -1,11 +1,12 @@
-"""The run history: one JSON line per run, next to the run folders, read back for the report."""
+"""The run history: one JSON line per run, in runs/history.jsonl whatever the run folder, read back
+for the report."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
 
-HISTORY_FILE = "history.jsonl"
+DEFAULT_PATH = Path("runs") / "history.jsonl"
 SHOWN_RUNS = 20
 
 
@@ -22,6 +23,25 @@ def entry_for(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def check(path: Path) -> None:
+    """Before a run: `path` is a history file (or a new one) that can be appended to. A file with
+    no history line in it is someone else's, and is left alone."""
+    from .config import ConfigError, require_writable
+
+    fix = f"pass the history file of earlier runs, or a new file name (default {DEFAULT_PATH})"
+    if path.is_dir():
+        raise ConfigError(f"--history {path} is a folder", fix)
+    if path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--history {path} cannot be read as text "
+                              f"({exc.strerror if isinstance(exc, OSError) else 'not UTF-8'})", fix) from None
+        if text.strip() and not _entries(text):
+            raise ConfigError(f"--history {path} holds no run history line (one JSON object per run)", fix)
+    require_writable(path, "--history")
+
+
 def append(path: Path, entry: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as handle:
@@ -32,12 +52,16 @@ def load(path: Path, last: int = SHOWN_RUNS) -> list[dict[str, Any]]:
     """The last `last` runs, oldest first; a damaged line is skipped rather than failing the report."""
     if not path.is_file():
         return []
+    return _entries(path.read_text(encoding="utf-8", errors="replace"))[-last:]
+
+
+def _entries(text: str) -> list[dict[str, Any]]:
     entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue
         if isinstance(entry, dict) and isinstance(entry.get("notebooks"), dict):
             entries.append(entry)
-    return entries[-last:]
+    return entries

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .config import DEFAULT_NOTEBOOKS_DIR, ConfigError
+from .config import DEFAULT_NOTEBOOKS_DIR, ConfigError, Environment
 from .local_emulator import running_emulator
 
 LAB_COMMAND_ENV = "MFA_KIT_LAB_COMMAND"
@@ -25,9 +25,9 @@ FIRST_NOTEBOOK = "01_*.ipynb"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from mfa_helpers.emulator.cli import DEFAULT_PORT
+    from mfa_helpers.emulator.cli import DEFAULT_PORT, port_number
 
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
                         help=f"emulator port (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--notebooks-dir", type=Path, default=DEFAULT_NOTEBOOKS_DIR, help="where the notebooks are")
     parser.add_argument("--no-browser", action="store_true", default=bool(os.environ.get("CI")),
@@ -39,11 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         notebook = first_notebook(args.notebooks_dir)
+        command = lab_command(notebook, args.no_browser, args.lab_args)
+        Environment.load()  # a .env the notebooks could not read fails here, not in every notebook
         with emulator_for_lab(args.port) as url:
             print(f"mfa-kit lab: emulator at {url} (MFA_KIT_EMULATOR_URL); JupyterLab opens {notebook.name}",
                   file=sys.stderr)
             env = {**os.environ, "MFA_KIT_EMULATOR_URL": url}
-            return run_until_exit(lab_command(notebook, args.no_browser, args.lab_args), env, args.notebooks_dir.parent)
+            return run_until_exit(command, env, args.notebooks_dir.parent)
     except ConfigError as exc:
         print(f"mfa-kit lab: {exc}", file=sys.stderr)
         return 2
@@ -73,7 +75,11 @@ def emulator_for_lab(port: int) -> Iterator[str]:
 def lab_command(notebook: Path, no_browser: bool, extra: list[str]) -> list[str]:
     """`jupyter lab NOTEBOOK` from this environment, or MFA_KIT_LAB_COMMAND's command instead."""
     replacement = os.environ.get(LAB_COMMAND_ENV, "").strip()
-    base = shlex.split(replacement) if replacement else [sys.executable, "-m", "jupyterlab"]
+    try:
+        base = shlex.split(replacement) if replacement else [sys.executable, "-m", "jupyterlab"]
+    except ValueError as exc:  # an unbalanced quote
+        raise ConfigError(f"{LAB_COMMAND_ENV}={replacement!r} cannot be split into words ({exc})",
+                          f"balance its quotes, or unset {LAB_COMMAND_ENV} for jupyter lab") from None
     options = [] if replacement else [*(["--no-browser"] if no_browser else []), *_root_option()]
     return [*base, *options, *[a for a in extra if a != "--"], str(notebook)]
 

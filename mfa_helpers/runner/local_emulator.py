@@ -11,11 +11,14 @@ from .config import ConfigError
 def running_emulator(port: int = 0, db: str = ":memory:") -> Iterator[str]:
     """Start the emulator (port 0: a free one), yield its base URL, stop it on the way out."""
     try:
-        from mfa_helpers.emulator import Emulator
+        from mfa_helpers.emulator import Emulator, StateFileError
     except ImportError as exc:
         raise ConfigError(f"the emulator cannot be imported ({exc})", "reinstall the kit: make install") from exc
     try:
         emulator = Emulator(port=port, db=db).start()
+    except StateFileError as exc:
+        raise ConfigError(f"the emulator's state file {exc.path}: {exc.problem}",
+                          "move that file away (it is not removed for you: it may hold enrollments)") from None
     except (OSError, RuntimeError) as exc:  # RuntimeError: the emulator's "could not start" (port in use)
         raise ConfigError(f"the emulator did not start: {exc}", "pick another port with --port") from exc
     try:

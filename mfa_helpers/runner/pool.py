@@ -5,6 +5,7 @@ Each worker process runs one notebook at a time, so it can give the kernel its o
 """
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import sys
@@ -81,7 +82,8 @@ def replay(job: Job) -> Outcome:
             str(job.executed),
             cwd=str(job.notebook.parent),
             kernel_name=_kernel_name(job.notebook),
-            execution_timeout=job.cell_timeout,
+            # nbclient counts whole seconds: a fraction (--timeout 10.5) rounds up
+            execution_timeout=math.ceil(job.cell_timeout) if job.cell_timeout else None,
             progress_bar=False,
             log_output=False,
         )

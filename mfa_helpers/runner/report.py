@@ -15,8 +15,15 @@ def render_report(summary: dict[str, Any], history: list[dict[str, Any]]) -> str
     env = Environment(loader=PackageLoader("mfa_helpers.runner", "templates"), autoescape=select_autoescape(["html", "j2"]))
     runs, rows = history_table(history)
     return env.get_template("report.html.j2").render(
-        summary=summary, runs=runs, rows=rows, plot=duration_plot(history)
+        summary=summary, target=target_label(summary), runs=runs, rows=rows, plot=duration_plot(history)
     )
+
+
+def target_label(summary: dict[str, Any]) -> str:
+    """What the run checked, said so that a green run on the emulator cannot pass for one on the tenant."""
+    if summary["target"] == "tenant":
+        return f"TENANT {summary['tenant_domain']}"
+    return "EMULATOR (no tenant was tested: set AUTH0_DOMAIN or use --target tenant)"
 
 
 def history_table(history: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
