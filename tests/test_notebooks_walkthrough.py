@@ -166,8 +166,8 @@ def test_cleanup_never_touches_the_baseline(connect):
     run.baseline = {a["id"] for a in run.prepare_factors("sms")}  # as if the user had them before
     run.enroll("email")
     deleted, kept = run.cleanup()
-    assert deleted == ["email"] and kept == 2  # the sms factor and its recovery code stay
-    assert {wk.kind_of(a) for a in run.authenticators()} == {"sms", "recovery-code"}
+    assert deleted == ["email"] and kept == 3  # the phone (sms and its voice twin) and the recovery code stay
+    assert {wk.kind_of(a) for a in run.authenticators()} == {"sms", "voice", "recovery-code"}
 
 
 def _deletes(run) -> list[tuple[str, int]]:
@@ -255,9 +255,10 @@ def test_picker_stores_the_choice_and_push_buttons_approve(connect):
     run = connect(headless=False)
     factors = run.prepare_factors("sms", "push")
     picker = widgets.authenticator_picker(run, "pick", factors)
-    assert [label.split(" ")[0] for label, _ in picker.options] == ["sms", "auth0"]
+    # companions [docs]: the phone is also a voice factor, the push enrollment also an otp one
+    assert [label.split(" ")[0] for label, _ in picker.options] == ["sms", "voice", "auth0", "otp"]
     assert run.choose("pick", []) == picker.options[0][1]
-    picker.value = picker.options[1][1]
+    picker.value = picker.options[2][1]
     assert run.choose("pick", []).startswith("push|")
     mfa = run.mfa_required()
     push = run.challenge(mfa.mfa_token, run.choose("pick", []))

@@ -11,6 +11,7 @@ variables that point a client at it.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import socket
 import tempfile
@@ -27,12 +28,12 @@ from .clock import Clock
 from .limits import Buckets
 from .runtime import Runtime
 from .signing import Signer
-from .store import Store
+from .store import StateInUse, Store
 from .tenant import Tenant, TenantError, load_tenant
 from .tls import write_self_signed
 from . import users
 
-__all__ = ["Emulator", "Tenant", "TenantError", "load_tenant"]
+__all__ = ["Emulator", "StateInUse", "Tenant", "TenantError", "load_tenant"]
 
 
 class Emulator:
@@ -80,9 +81,17 @@ class Emulator:
             self._cert_dir = tempfile.mkdtemp(prefix="mfa-kit-rehearsal-")
             cert, key = write_self_signed(self._cert_dir)
             tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
-        store = Store(self.db)
-        clock = Clock()
-        runtime = Runtime(self.tenant, store, clock, Signer(store), Buckets(clock))
+        scheme, shown = ("https", "127.0.0.1") if self.rehearse_tenant else (
+            "http", f"[{self.host}]" if ":" in self.host else self.host)
+        url = f"{scheme}://{shown}:{port}"
+        try:
+            store = Store(self.db, owner=f"pid {os.getpid()}, {url}")
+        except StateInUse:
+            listener.close()
+            self._remove_certificate()
+            raise
+        clock = Clock(store)
+        runtime = Runtime(self.tenant, store, clock, Signer(store), Buckets(clock, store))
         users.seed(runtime)
         config = uvicorn.Config(build_app(runtime), log_level="warning", access_log=False, lifespan="off",
                                 **tls)
@@ -100,13 +109,9 @@ class Emulator:
                 self._remove_certificate()
                 raise RuntimeError(f"the emulator did not start on {self.host}:{self.port} within {timeout} s")
             time.sleep(0.01)
-        self.port = port
+        self.port, self.url = port, url
         if self.rehearse_tenant:
-            self.url = f"https://127.0.0.1:{port}"
             self.ca_bundle = tls["ssl_certfile"]
-        else:
-            shown = f"[{self.host}]" if ":" in self.host else self.host
-            self.url = f"http://{shown}:{self.port}"
         self._server, self._thread, self._store = server, thread, store
         self._listener = listener
         return self

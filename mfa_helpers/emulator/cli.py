@@ -15,6 +15,7 @@ import sys
 import threading
 
 from . import Emulator
+from .store import StateInUse
 from .tenant import TenantError
 
 DEFAULT_PORT = 8787
@@ -39,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
         emulator.start()
     except TenantError as exc:
         print(f"mfa-kit emulator: bad tenant file\n  {exc}", file=sys.stderr)
+        return 2
+    except StateInUse as exc:   # a second emulator on one state file would share single-use codes
+        print(f"mfa-kit emulator: {exc}", file=sys.stderr)
         return 2
     except RuntimeError as exc:
         print(f"mfa-kit emulator: {exc}", file=sys.stderr)

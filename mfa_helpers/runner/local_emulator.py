@@ -11,11 +11,13 @@ from .config import ConfigError
 def running_emulator(port: int = 0, db: str = ":memory:") -> Iterator[str]:
     """Start the emulator (port 0: a free one), yield its base URL, stop it on the way out."""
     try:
-        from mfa_helpers.emulator import Emulator
+        from mfa_helpers.emulator import Emulator, StateInUse
     except ImportError as exc:
         raise ConfigError(f"the emulator cannot be imported ({exc})", "reinstall the kit: make install") from exc
     try:
         emulator = Emulator(port=port, db=db).start()
+    except StateInUse as exc:
+        raise ConfigError(exc.problem, exc.fix) from exc
     except (OSError, RuntimeError) as exc:  # RuntimeError: the emulator's "could not start" (port in use)
         raise ConfigError(f"the emulator did not start: {exc}", "pick another port with --port") from exc
     try:
