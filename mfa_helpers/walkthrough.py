@@ -263,7 +263,8 @@ class Walkthrough:
                 if a["id"] not in self.baseline and kind_of(a) != "recovery-code"]
         if not mine:
             raise KitError("This run created no authenticator to delete.")
-        return mine[-1]
+        newest = mine[-1].partition("|")[2]   # its device: the enrolled kind is listed before its companions
+        return next(i for i in mine if i.partition("|")[2] == newest)
 
     # -- tokens for your own UI (/authorize) and the custom-domain pitfall -------------------------
     def custom_domain_client(self) -> MfaClient:
