@@ -74,7 +74,7 @@ def test_tokens_minted_after_the_clock_moved_are_not_born_expired(wire, fresh_us
 def test_a_phone_enrollment_lists_sms_and_voice_on_one_device(wire, fresh_user, control):
     """[docs] with sms and voice enabled, enrolling a phone enrolls a number both channels can
     challenge: sms|dev_X and voice|dev_X (one device id), both active once confirmed, and a
-    challenge of either works; deleting one deletes the other."""
+    challenge of either works (deleting one deletes the other: test_emulator_picks)."""
     _confirm_sms(wire, control, wire.mfa_token(fresh_user), channel="voice")
     listed = wire.authenticators(wire.mfa_token(fresh_user)).json()
     phones = [a for a in listed if a["authenticator_type"] == "oob"]
