@@ -193,7 +193,7 @@ def test_cleanup_completes_mfa_with_the_recovery_code_and_keeps_the_new_one_in_m
     run.prepare_factors("sms")           # no OTP secret: the recovery code completes MFA
     first = run.recovery_code
     run.access_token = None
-    assert run.cleanup() == (["sms", "recovery-code"], 0)
+    assert run.cleanup() == (["sms", "voice", "recovery-code"], 0)   # the phone's voice twin [docs]
     assert run.recovery_code not in (None, first) and run.authenticators() == []
 
 
@@ -203,7 +203,7 @@ def test_what_cleanup_cannot_complete_mfa_for_is_reported_with_the_fix_and_left(
     run.access_token = run.recovery_code = None
     with pytest.raises(CannotRemove, match="Dashboard > User Management > Users"):
         run.cleanup()
-    assert {wk.kind_of(a) for a in run.authenticators()} == {"sms", "recovery-code"}
+    assert {wk.kind_of(a) for a in run.authenticators()} == {"sms", "voice", "recovery-code"}
 
 
 def test_cleanup_leaves_what_someone_else_enrolled_meanwhile(connect):
