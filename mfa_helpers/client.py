@@ -306,6 +306,14 @@ class MfaClient:
         return AuthorizeRequest(url=url, redirect_uri=redirect_uri, state=state, code_verifier=verifier,
                                 client_id=client_id)
 
+    def open_authorize(self, request: AuthorizeRequest) -> Exchange:
+        """GET the /authorize URL as the browser does, recorded: a HAR of the session then shows the
+        audience and scope asked for, as a customer's browser HAR would. Errors are not raised."""
+        headers = {"Accept": "text/html"}
+        if self.emulator is not None and self.settings.use_custom_domain:
+            headers["Host"] = self.settings.custom_domain
+        return self._send("GET", request.url, headers, None)
+
     def exchange_code(self, code: str, request: AuthorizeRequest) -> dict[str, Any]:
         """The authorization_code grant for a code that came back to `request.redirect_uri`."""
         self.session.add_secrets(code)

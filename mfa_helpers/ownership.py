@@ -43,7 +43,8 @@ def claim(new: Iterable[Mapping[str, Any]], enrolled: Iterable[str]) -> tuple[li
     mine: list[dict] = []
     for kind in enrolled:
         prefix = protocol.ID_PREFIXES.get(kind)
-        found = next((a for a in new if _prefix(a) == prefix and a not in mine), None)
+        claimed = {_device(a) for a in mine}   # a twin of a claimed factor is no enrollment of its own
+        found = next((a for a in new if _prefix(a) == prefix and _device(a) not in claimed), None)
         if found is not None:
             mine.append(found)
     devices = {_device(a) for a in mine}

@@ -39,11 +39,22 @@ ID_PREFIXES = {"otp": "totp", "sms": "sms", "voice": "voice", "email": "email",
 
 MFA_TOKEN_LIFETIME = 600          # seconds; not configurable at Auth0 [docs-community]
 OOB_CODE_LIFETIME = 300           # SMS / email / voice codes [docs]
-ACCESS_TOKEN_LIFETIME = 86400     # expires_in in recordings [rec]
+ACCESS_TOKEN_LIFETIME = 86400     # expires_in in recordings, other audiences [rec]
+MFA_API_TOKEN_LIFETIME = 600      # audience https://DOMAIN/mfa/: 10 minutes, not configurable [docs]
+MAX_AUTHENTICATORS = 51           # per user, confirmed or not; then enrolling fails [docs: Auth0 KB]
 OTP_FAILURES_BUCKET = 10          # wrong codes before too_many_attempts [docs]
 OTP_FAILURE_REFILL = 360          # one attempt back every 6 minutes [docs]
 OOB_POLLS_PER_MINUTE = 12         # mfa-oob exchange per mfa_token [docs]
 RECOVERY_CODE_LENGTH = 24
+# Companion factors [docs]: a phone enrollment is one device that both sms and voice can challenge
+# (listed as sms|dev_X and voice|dev_X when both are enabled); a push enrollment also enrolls an
+# otp one (the Guardian app's codes). Deleting one of them deletes the other.
+COMPANIONS = {"sms": ("voice",), "voice": ("sms",), "auth0": ("otp",)}
+
+# Content-Type of the JSON answers [rec]: /mfa/* and the 403 mfa_required carry the charset, the
+# other /oauth/token answers do not; DELETE's empty 204 still says application/json.
+JSON = "application/json"
+JSON_UTF8 = "application/json; charset=utf-8"
 
 
 def mfa_audience(canonical_domain: str) -> str:
@@ -60,6 +71,8 @@ class ErrorSpec:
     error: str
     description: str
     source: str
+    content_type: str | None = None   # when it differs from the endpoint's answers
+
 
     def describe(self, **fields: Any) -> str:
         return self.description.format(**fields) if fields else self.description
@@ -76,13 +89,14 @@ class ErrorSpec:
         return text.startswith(head) if "{" in self.description else text == self.description
 
 
-def _spec(key: str, status: int, error: str, description: str, source: str) -> ErrorSpec:
-    return ErrorSpec(key, status, error, description, source)
+def _spec(key: str, status: int, error: str, description: str, source: str,
+          content_type: str | None = None) -> ErrorSpec:
+    return ErrorSpec(key, status, error, description, source, content_type)
 
 
 _ALL = [
     # POST /oauth/token
-    _spec("mfa_required", 403, "mfa_required", "Multifactor authentication required", "rec"),
+    _spec("mfa_required", 403, "mfa_required", "Multifactor authentication required", "rec", JSON_UTF8),
     _spec("wrong_password", 403, "invalid_grant", "Wrong email or password.", "user"),
     _spec("invalid_otp", 403, "invalid_grant", "Invalid otp_code.", "sdk"),
     _spec("otp_reused", 403, "invalid_grant", "Invalid otp_code.", "pick"),
@@ -109,7 +123,9 @@ _ALL = [
           "Grant type '{grant_type}' not allowed for the client.", "user"),
     _spec("service_not_enabled", 403, "access_denied",
           "Service not enabled within domain: {audience}", "user"),
-    _spec("invalid_audience", 403, "invalid_grant", "invalid audience", "pick"),
+    # an access token for another API (the seeds' https://CUSTOM_DOMAIN/mfa) as mfa_token: only the
+    # grant refuses it, /mfa/associate and /mfa/authenticators take it [seeds: the thread, as told]
+    _spec("invalid_audience", 403, "invalid_grant", "invalid audience", "seeds"),
     _spec("rate_limited", 429, "too_many_requests", "Rate limit exceeded.", "docs"),
     _spec("unsupported_grant_type", 403, "unsupported_grant_type",
           "Unsupported grant type: {grant_type}", "pick"),
@@ -132,6 +148,9 @@ _ALL = [
     _spec("delete_needs_access_token", 401, "invalid_token",
           "The mfa_token is invalid for this operation.", "pick"),
     _spec("already_enrolled", 403, "access_denied", "User is already enrolled.", "user"),
+    # MAX_AUTHENTICATORS reached: the limit is Auth0's KB, the answer a pick (no public capture)
+    _spec("too_many_authenticators", 403, "access_denied",
+          "Too many authenticators enrolled: delete unconfirmed ones first.", "pick"),
     _spec("invalid_authenticator_type", 400, "invalid_request",
           "Invalid authenticator_types: {value}. Allowed values: otp, oob.", "pick"),
     _spec("invalid_oob_channel", 400, "invalid_request",

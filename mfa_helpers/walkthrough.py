@@ -263,7 +263,8 @@ class Walkthrough:
                 if a["id"] not in self.baseline and kind_of(a) != "recovery-code"]
         if not mine:
             raise KitError("This run created no authenticator to delete.")
-        return mine[-1]
+        newest = mine[-1].partition("|")[2]   # its device: the enrolled kind is listed before its companions
+        return next(i for i in mine if i.partition("|")[2] == newest)
 
     # -- tokens for your own UI (/authorize) and the custom-domain pitfall -------------------------
     def custom_domain_client(self) -> MfaClient:
@@ -534,25 +535,26 @@ def browser_login(client: MfaClient, request: Any) -> str:
         raise KitError(f"Open this URL in a browser, log in, and copy the `code` from the redirect: "
                        f"{request.url}")
     headers = {"Host": client.settings.custom_domain} if client.settings.use_custom_domain else {}
-    page = requests.get(request.url, headers=headers, allow_redirects=False, timeout=client.settings.timeout)
-    found = re.search(r'name="login" value="([^"]+)"', page.text)
-    if page.status_code != 200 or not found:
-        raise KitError(f"/authorize did not show the login page ({page.status_code}): "
-                       f"{_redirect_params(page).get('error_description', page.text[:200])}")
+    page = client.open_authorize(request)   # recorded: the HAR shows the audience asked for
+    found = re.search(r'name="login" value="([^"]+)"', page.response_body or "")
+    if page.status != 200 or not found:
+        sent_back = _redirect_params({k.lower(): v for k, v in page.response_headers.items()}.get("location", ""))
+        raise KitError(f"/authorize did not show the login page ({page.status}): "
+                       f"{sent_back.get('error_description', (page.response_body or '')[:200])}")
     form = {"login": found.group(1), "username": client.settings.username,
             "password": client.settings.password, "otp": ""}
     answer = requests.post(f"{client.base_url}/u/login", data=form, headers=headers,
                            allow_redirects=False, timeout=client.settings.timeout)
-    params = _redirect_params(answer)
+    params = _redirect_params(answer.headers.get("location", ""))
     if "code" not in params or params.get("state") != request.state:
         raise KitError(f"The login page did not redirect with a code ({answer.status_code}): "
                        f"{params.get('error_description') or 'check the user and password'}")
     return params["code"]
 
 
-def _redirect_params(response: requests.Response) -> dict[str, str]:
-    query = urlsplit(response.headers.get("location", "")).query
-    return {k: v[0] for k, v in parse_qs(query).items()}
+def _redirect_params(location: str) -> dict[str, str]:
+    """The query parameters of a redirect's Location."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
 # The discovery entries the kit's flows use.

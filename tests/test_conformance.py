@@ -207,7 +207,8 @@ def _password(rp: Replay, ex: dict) -> Request:
 
 def _mfa_required(rp: Replay, ex: dict) -> Request:
     """Recorded from the passwordless grant (the only cassette with this body): the password grant of a
-    user with TOTP answers the same way."""
+    user with TOTP answers the same way. Its `challenge` lists only otp, while Auth0's docs example
+    lists `recovery-code` too: replayed on a tenant without recovery codes, where both agree."""
     return _token_request(rp, ex, grant_type="password", username=OTP_USER, password=rp.passwords[OTP_USER],
                           drop=("auth_session", "otp"))
 
@@ -234,7 +235,7 @@ def _setup_for(ex: dict) -> tuple[Callable[[Replay, dict], Request], dict]:
     if grant in table:
         return table[grant], {}
     if ex["status"] == 403 and ex["response"]["body"].get("error") == "mfa_required":
-        return _mfa_required, {}
+        return _mfa_required, {"mfa": {"factors": ["otp", "sms", "voice", "email", "push"]}}
     if grant == "password":
         return _password, {"mfa": {"policy": "never"}}
     raise AssertionError(f"no replay setup for {ex['method']} {path} {grant}: add one here")

@@ -80,7 +80,7 @@ def test_push_enrollment_approved_then_a_challenge_rejected(wire, control, fresh
 def test_seeded_sms_user_challenge(wire, control, emulator):
     user = next(u for u in emulator.tenant.users if any(f.type == "sms" for f in u.factors))
     login = wire.login({"username": user.username, "password": user.password}).json()
-    assert login["mfa_requirements"] == {"challenge": [{"type": "phone"}]}
+    assert login["mfa_requirements"] == {"challenge": [{"type": "phone"}, {"type": "recovery-code"}]}
     challenge = wire.post("/mfa/challenge", json={**wire.client, "mfa_token": login["mfa_token"],
                                                    "challenge_type": "oob"}).json()
     assert challenge["challenge_type"] == "oob" and challenge["binding_method"] == "prompt"

@@ -54,7 +54,7 @@ def test_otp_enrollment_confirms_and_issues_tokens(wire, fresh_user, emulator):
 def test_next_login_challenges_the_active_factor(wire, fresh_user):
     enrolled = wire.enroll_otp(fresh_user)
     response = wire.login(fresh_user)
-    assert response.json()["mfa_requirements"] == {"challenge": [{"type": "otp"}]}
+    assert response.json()["mfa_requirements"] == {"challenge": [{"type": "otp"}, {"type": "recovery-code"}]}
     mfa_token = response.json()["mfa_token"]
     challenge = wire.post("/mfa/challenge", json={**wire.client, "mfa_token": mfa_token,
                                                    "challenge_type": "otp"})

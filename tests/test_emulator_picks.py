@@ -22,15 +22,16 @@ PHONE = "+15557654321"
 
 
 def test_mfa_requirements_shapes(wire, fresh_user):
-    """Pick: no factor → only `enroll` (no empty `challenge`), from the tenant's factors with sms and
-    voice both as `phone`; with factors → only `challenge`, without `recovery-code` (the one
-    recorded 403, a TOTP user's, lists only otp)."""
+    """Picks: no factor → only `enroll` (no empty `challenge`), from the tenant's factors in the tenant
+    file's order with sms and voice both as `phone` (email never: docs); with factors → only
+    `challenge`, the user's factor types in enrollment order, then `recovery-code` (docs example)
+    when the tenant enables recovery codes (the one recorded 403, on a tenant we cannot see, lists
+    only otp: test_conformance replays it on a tenant without recovery codes)."""
     first = wire.login(fresh_user).json()["mfa_requirements"]
-    assert first == {"enroll": [{"type": "otp"}, {"type": "phone"}, {"type": "email"},
-                                {"type": "push-notification"}]}
+    assert first == {"enroll": [{"type": "otp"}, {"type": "phone"}, {"type": "push-notification"}]}
     wire.enroll_otp(fresh_user)
     assert wire.login(fresh_user).json()["mfa_requirements"] == {
-        "challenge": [{"type": "otp"}]}
+        "challenge": [{"type": "otp"}, {"type": "recovery-code"}]}
 
 
 def test_no_mfa_requirements_when_customizable_mfa_is_off(tmp_path):
@@ -145,12 +146,12 @@ def test_delete_refuses_a_plain_mfa_token(wire, fresh_user):
 
 def test_bearer_rules(wire, fresh_user, emulator):
     """Picks: a plain mfa_token may associate (first factor only) and list without scopes (deleting
-    needs an access token, above); a bearer that is no MFA API token (another audience) is
-    `invalid_token`, not insufficient_scope."""
+    needs an access token, above); a bearer that is no MFA API token (another audience: /userinfo;
+    the custom-domain lookalike API counts as one, see test_emulator_security) is `invalid_token`,
+    not insufficient_scope."""
     mfa_token = wire.mfa_token(fresh_user)
     assert wire.authenticators(mfa_token).status_code == 200
-    tokens = wire.enroll_otp(wire.post("/emulator/users", json={}).json(),
-                             audience=emulator.tenant.apis[0].identifier, scope="read:authenticators")
+    tokens = wire.enroll_otp(wire.post("/emulator/users", json={}).json(), scope="openid read:authenticators")
     assert error_of(wire.authenticators(tokens["tokens"]["access_token"]), "invalid_token")
 
 
@@ -334,3 +335,54 @@ def test_catch_all_turns_an_emulator_bug_into_a_logged_400(monkeypatch, caplog):
         response = requests.get(emu.url + "/emulator/health", timeout=10)
     assert error_of(response, "malformed_body", reason="the emulator could not process it (ZeroDivisionError)")
     assert any("ZeroDivisionError" in r.getMessage() for r in caplog.records)
+
+
+def test_companion_picks(wire, fresh_user, control):
+    """Picks: a phone is one device, so deleting sms|dev_X also deletes voice|dev_X (docs say so for
+    push and its otp); the requested channel is listed first, its twin after it; a push enrollment's
+    otp companion is enrolled whatever the tenant's factors (docs: always)."""
+    token = wire.mfa_api_token(fresh_user)   # TOTP enrolled: a second factor needs MFA done first
+    body = wire.associate(token, authenticator_types=["oob"], oob_channels=["sms"], phone_number=PHONE).json()
+    code = control.latest_message(to=PHONE)["binding_code"]
+    assert wire.token(grant_type=protocol.GRANT_MFA_OOB, mfa_token=token, oob_code=body["oob_code"],
+                      binding_code=code).status_code == 200
+    listed = wire.authenticators(token).json()
+    assert [a.get("oob_channel") for a in listed] == [None, None, "sms", "voice"]
+    sms, voice = listed[2]["id"], listed[3]["id"]
+    assert voice == sms.replace("sms|", "voice|")
+    assert wire.http.delete(f"{wire.url}/mfa/authenticators/{sms.replace('|', '%7C')}", timeout=10,
+                            headers={"Authorization": f"Bearer {token}"}).status_code == 204
+    assert [a["authenticator_type"] for a in wire.authenticators(token).json()] == ["otp", "recovery-code"]
+
+
+def test_enrollment_cap_answer(wire, fresh_user):
+    """Pick: at protocol.MAX_AUTHENTICATORS listed authenticators (51, Auth0's KB; unconfirmed ones
+    and the recovery code count) /mfa/associate answers 403 access_denied `Too many authenticators
+    enrolled: ...` (no public capture of Auth0's answer)."""
+    mfa_token = wire.mfa_token(fresh_user)
+    count = 0
+    while count < protocol.MAX_AUTHENTICATORS:
+        answer = wire.associate(mfa_token, authenticator_types=["otp"])
+        assert answer.status_code == 200, answer.text
+        count = len(wire.authenticators(mfa_token).json())
+    assert count == protocol.MAX_AUTHENTICATORS
+    assert error_of(wire.associate(mfa_token, authenticator_types=["otp"]), "too_many_authenticators")
+
+
+def test_clock_moves_forward_within_a_year(wire, control):
+    """Pick (emulator only): POST /emulator/clock takes 0..366 days of whole seconds; a negative or
+    absurd step is one clear 400 and leaves the clock where it was."""
+    assert control.advance_clock(60) == 60
+    for bad, says in ((-1, "must not be negative"), (10**12, "more than a year")):
+        answer = wire.post("/emulator/clock", json={"advance_seconds": bad})
+        assert answer.status_code == 400 and says in answer.json()["error_description"], answer.text
+    assert control.advance_clock(0) == 60
+
+
+def test_mfa_errors_carry_the_charset_too(wire):
+    """Pick: error answers of /mfa/* use the endpoint's recorded Content-Type (with the charset),
+    those of /oauth/token plain application/json (recorded for 400s)."""
+    listed = wire.authenticators("not-a-token")
+    assert listed.status_code == 401 and listed.headers["content-type"] == protocol.JSON_UTF8
+    token = wire.post("/oauth/token", data={"grant_type": "password"})
+    assert token.status_code == 400 and token.headers["content-type"] == protocol.JSON

@@ -17,8 +17,10 @@ pytestmark = pytest.mark.notebooks
 AUDIENCE = "https://mfa-kit-demo.us.auth0.com/mfa/"
 MFA_SCOPE = "openid profile email offline_access enroll read:authenticators remove:authenticators"
 TOKENS = ["access_token", "expires_in", "id_token", "refresh_token", "scope", "token_type"]
-SIGNED_IN = {"status": 200, "fields": TOKENS, "token_type": "Bearer", "expires_in": 86400, "scope": MFA_SCOPE}
-ENROLL_ALL = {"enroll": ["otp", "phone", "email", "push-notification"]}
+MFA_API_LIFETIME = protocol.MFA_API_TOKEN_LIFETIME   # 600 s: tokens for the MFA API audience [docs]
+SIGNED_IN = {"status": 200, "fields": TOKENS, "token_type": "Bearer", "expires_in": MFA_API_LIFETIME,
+             "scope": MFA_SCOPE}
+ENROLL_ALL = {"enroll": ["otp", "phone", "push-notification"]}   # never email [docs]
 
 
 def factor(kind, authenticator_type, channel=None, active=True):
@@ -69,14 +71,15 @@ EXPECTED = {
         "mfa_requirements": ENROLL_ALL,
         "associate": OTP_ENROLLMENT,
         "confirm": SIGNED_IN,
-        "tokens": {"fields": TOKENS, "token_type": "Bearer", "expires_in": 86400,
+        "tokens": {"fields": TOKENS, "token_type": "Bearer", "expires_in": MFA_API_LIFETIME,
                    "audiences": [AUDIENCE, "https://mfa-kit-demo.us.auth0.com/userinfo"],
                    "scope": sorted(MFA_SCOPE.split())},
         "authenticators": [RECOVERY, TOTP],
         "cleanup": {"deleted": ["totp", "recovery-code"], "left_untouched": 0},
     },
     "04_list_and_remove": {
-        "before": [RECOVERY, factor("sms", "oob", "sms", active=False), TOTP],
+        "before": [RECOVERY, factor("sms", "oob", "sms", active=False), TOTP,
+                   factor("voice", "oob", "voice", active=False)],   # the phone's voice twin [docs]
         "delete_with_mfa_token": error("delete_needs_access_token"),
         "delete": {"status": 204, "kind": "sms"},
         "after": [RECOVERY, TOTP],
@@ -84,7 +87,7 @@ EXPECTED = {
         "cleanup": {"deleted": ["totp", "recovery-code"], "left_untouched": 0},
     },
     "05_challenge": {
-        "mfa_requirements": {"challenge": ["otp", "phone", "push-notification"]},
+        "mfa_requirements": {"challenge": ["otp", "phone", "push-notification", "recovery-code"]},
         "chosen": "sms",
         "challenge": {"fields": ["binding_method", "challenge_type", "oob_code"], "challenge_type": "oob",
                       "binding_method": "prompt"},
@@ -92,12 +95,13 @@ EXPECTED = {
         "push_pending": error("authorization_pending"),
         "push": SIGNED_IN,
         "otp": SIGNED_IN,
-        "cleanup": {"deleted": ["totp", "sms", "push", "recovery-code"], "left_untouched": 0},
+        # companions [docs]: the phone's voice twin, the push enrollment's otp
+        "cleanup": {"deleted": ["totp", "sms", "voice", "push", "totp", "recovery-code"], "left_untouched": 0},
     },
     "06_recovery_codes": {
-        "mfa_requirements": {"challenge": ["otp"]},
+        "mfa_requirements": {"challenge": ["otp", "recovery-code"]},
         "recover": {"status": 200, "fields": sorted([*TOKENS, "recovery_code"]), "token_type": "Bearer",
-                    "expires_in": 86400, "scope": MFA_SCOPE, "new_code_returned": True,
+                    "expires_in": MFA_API_LIFETIME, "scope": MFA_SCOPE, "new_code_returned": True,
                     "new_code_differs": True, "new_code_length": protocol.RECOVERY_CODE_LENGTH},
         "reuse": error("invalid_recovery_code"),
         "cleanup": {"deleted": ["totp", "recovery-code"], "left_untouched": 0},
@@ -111,24 +115,26 @@ EXPECTED = {
         "email_confirm": SIGNED_IN,
         "push_associate": oob_enrollment("auth0", push=True),
         "push_confirm": SIGNED_IN,
-        "authenticators": [factor("email", "oob", "email"), factor("push", "oob", "auth0"), RECOVERY, SMS,
-                           factor("voice", "oob", "voice")],
-        "cleanup": {"deleted": ["sms", "voice", "email", "push", "recovery-code"], "left_untouched": 0},
+        # companions [docs]: each phone enrollment (sms, then voice) lists sms and voice, push its otp
+        "authenticators": [factor("email", "oob", "email"), factor("push", "oob", "auth0"), RECOVERY, SMS, SMS,
+                           TOTP, factor("voice", "oob", "voice"), factor("voice", "oob", "voice")],
+        "cleanup": {"deleted": ["sms", "voice", "voice", "sms", "email", "push", "totp", "recovery-code"],
+                    "left_untouched": 0},
     },
     "08_customizable_mfa": {
-        "mfa_requirements": {"challenge": ["phone", "otp"]},
-        "matches": {"phone": 1, "otp": 1},
+        "mfa_requirements": {"challenge": ["phone", "otp", "recovery-code"]},
+        "matches": {"phone": 2, "otp": 1, "recovery-code": 1},   # phone: sms and its voice twin
         "chosen": "sms",
         "challenge": {"fields": ["binding_method", "challenge_type", "oob_code"], "challenge_type": "oob",
                       "binding_method": "prompt"},
         "answer": SIGNED_IN,
-        "cleanup": {"deleted": ["sms", "totp", "recovery-code"], "left_untouched": 0},
+        "cleanup": {"deleted": ["sms", "voice", "totp", "recovery-code"], "left_untouched": 0},
     },
     "09_manage_from_own_ui": {
         "domains": {"requests_to": "login.mfa-kit-demo.example", "mfa_audience": AUDIENCE},
         "custom_audience": error("service_not_enabled", audience="https://login.mfa-kit-demo.example/mfa/"),
         "lookalike": error("invalid_audience"),
-        "authorize": {"fields": TOKENS, "token_type": "Bearer", "expires_in": 86400,
+        "authorize": {"fields": TOKENS, "token_type": "Bearer", "expires_in": MFA_API_LIFETIME,
                       "audiences": [AUDIENCE, "https://mfa-kit-demo.us.auth0.com/userinfo"],
                       "scope": sorted(MFA_SCOPE.split())},
         "associate": OTP_ENROLLMENT,

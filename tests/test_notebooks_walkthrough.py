@@ -166,8 +166,8 @@ def test_cleanup_never_touches_the_baseline(connect):
     run.baseline = {a["id"] for a in run.prepare_factors("sms")}  # as if the user had them before
     run.enroll("email")
     deleted, kept = run.cleanup()
-    assert deleted == ["email"] and kept == 2  # the sms factor and its recovery code stay
-    assert {wk.kind_of(a) for a in run.authenticators()} == {"sms", "recovery-code"}
+    assert deleted == ["email"] and kept == 3  # the phone (sms and its voice twin) and the recovery code stay
+    assert {wk.kind_of(a) for a in run.authenticators()} == {"sms", "voice", "recovery-code"}
 
 
 def _deletes(run) -> list[tuple[str, int]]:
@@ -193,7 +193,7 @@ def test_cleanup_completes_mfa_with_the_recovery_code_and_keeps_the_new_one_in_m
     run.prepare_factors("sms")           # no OTP secret: the recovery code completes MFA
     first = run.recovery_code
     run.access_token = None
-    assert run.cleanup() == (["sms", "recovery-code"], 0)
+    assert run.cleanup() == (["sms", "voice", "recovery-code"], 0)   # the phone's voice twin [docs]
     assert run.recovery_code not in (None, first) and run.authenticators() == []
 
 
@@ -203,7 +203,7 @@ def test_what_cleanup_cannot_complete_mfa_for_is_reported_with_the_fix_and_left(
     run.access_token = run.recovery_code = None
     with pytest.raises(CannotRemove, match="Dashboard > User Management > Users"):
         run.cleanup()
-    assert {wk.kind_of(a) for a in run.authenticators()} == {"sms", "recovery-code"}
+    assert {wk.kind_of(a) for a in run.authenticators()} == {"sms", "voice", "recovery-code"}
 
 
 def test_cleanup_leaves_what_someone_else_enrolled_meanwhile(connect):
@@ -255,9 +255,10 @@ def test_picker_stores_the_choice_and_push_buttons_approve(connect):
     run = connect(headless=False)
     factors = run.prepare_factors("sms", "push")
     picker = widgets.authenticator_picker(run, "pick", factors)
-    assert [label.split(" ")[0] for label, _ in picker.options] == ["sms", "auth0"]
+    # companions [docs]: the phone is also a voice factor, the push enrollment also an otp one
+    assert [label.split(" ")[0] for label, _ in picker.options] == ["sms", "voice", "auth0", "otp"]
     assert run.choose("pick", []) == picker.options[0][1]
-    picker.value = picker.options[1][1]
+    picker.value = picker.options[2][1]
     assert run.choose("pick", []).startswith("push|")
     mfa = run.mfa_required()
     push = run.challenge(mfa.mfa_token, run.choose("pick", []))

@@ -11,6 +11,7 @@ variables that point a client at it.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import socket
 import sqlite3
@@ -28,12 +29,12 @@ from .clock import Clock
 from .limits import Buckets
 from .runtime import Runtime
 from .signing import Signer
-from .store import Store
+from .store import StateInUse, Store
 from .tenant import Tenant, TenantError, load_tenant
 from .tls import write_self_signed
 from . import users
 
-__all__ = ["Emulator", "StateFileError", "Tenant", "TenantError", "load_tenant"]
+__all__ = ["Emulator", "StateFileError", "StateInUse", "Tenant", "TenantError", "load_tenant"]
 
 
 class StateFileError(RuntimeError):
@@ -73,7 +74,6 @@ class Emulator:
             raise RuntimeError(f"a tenant rehearsal serves the domains 127.0.0.1:PORT and localhost:PORT, "
                                f"which {self.host} does not answer: listen on 127.0.0.1 (the default) "
                                "or 0.0.0.0")
-        store = open_state(self.db)
         # IPPROTO_TCP named: asyncio turns Nagle's algorithm off only on sockets that say they are
         # TCP; left at 0, every answer on a kept-alive connection waited ~40 ms for a delayed ACK.
         listener = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM,
@@ -83,7 +83,6 @@ class Emulator:
             listener.bind((self.host, self.port))   # bound here: a busy port fails in the caller
         except OSError as exc:
             listener.close()
-            store.close()
             raise RuntimeError(f"the emulator could not listen on {self.host}:{self.port} "
                                f"({exc.strerror}; is the port in use? try another --port, or 0)") from None
         port = listener.getsockname()[1]
@@ -93,8 +92,17 @@ class Emulator:
             self._cert_dir = tempfile.mkdtemp(prefix="mfa-kit-rehearsal-")
             cert, key = write_self_signed(self._cert_dir)
             tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
-        clock = Clock()
-        runtime = Runtime(self.tenant, store, clock, Signer(store), Buckets(clock))
+        scheme, shown = ("https", "127.0.0.1") if self.rehearse_tenant else (
+            "http", f"[{self.host}]" if ":" in self.host else self.host)
+        url = f"{scheme}://{shown}:{port}"
+        try:
+            store = open_state(self.db, owner=f"pid {os.getpid()}, {url}")
+        except (StateInUse, StateFileError):
+            listener.close()
+            self._remove_certificate()
+            raise
+        clock = Clock(store)
+        runtime = Runtime(self.tenant, store, clock, Signer(store), Buckets(clock, store))
         users.seed(runtime)
         config = uvicorn.Config(build_app(runtime), log_level="warning", access_log=False, lifespan="off",
                                 **tls)
@@ -112,13 +120,9 @@ class Emulator:
                 self._remove_certificate()
                 raise RuntimeError(f"the emulator did not start on {self.host}:{self.port} within {timeout} s")
             time.sleep(0.01)
-        self.port = port
+        self.port, self.url = port, url
         if self.rehearse_tenant:
-            self.url = f"https://127.0.0.1:{port}"
             self.ca_bundle = tls["ssl_certfile"]
-        else:
-            shown = f"[{self.host}]" if ":" in self.host else self.host
-            self.url = f"http://{shown}:{self.port}"
         self._server, self._thread, self._store = server, thread, store
         self._listener = listener
         return self
@@ -168,11 +172,11 @@ class Emulator:
         self.stop()
 
 
-def open_state(db: str) -> Store:
+def open_state(db: str, owner: str) -> Store:
     """The state store, or a StateFileError saying why `db` is not one (a directory, under a file,
-    not SQLite, read-only)."""
+    not SQLite, read-only); StateInUse when another emulator holds it."""
     try:
-        return Store(db)
+        return Store(db, owner=owner)
     except (sqlite3.Error, OSError) as exc:
         problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         blocker = next((p for p in Path(db).parents if p.exists()), None)

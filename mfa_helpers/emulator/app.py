@@ -36,6 +36,7 @@ class Route:
     query: tuple[str, ...] = ()
     bearer: bool = False
     cors: bool = False          # a browser app may call it from its tenant's web origins (cors.py)
+    content_type: str = protocol.JSON   # as recorded (protocol.JSON_UTF8 on /mfa/*)
 
 
 # --- the OpenAPI document (/openapi.json): what the fuzzing work reads ---------------------------
@@ -78,9 +79,9 @@ def _openapi(route: Route) -> dict:
 # --- Auth0's surface -------------------------------------------------------------------------
 
 def _challenge(rt: Runtime, call: Call) -> dict:
-    client = grants.authenticate_client(rt, call, secret_required=False) if (
-        call.text("client_id") or call.basic_auth()) else None
-    return mfa.challenge(rt, call, client.client_id if client else None)
+    """client_id is required (docs); the secret is checked when sent (a pick)."""
+    client = grants.authenticate_client(rt, call, secret_required=False)
+    return mfa.challenge(rt, call, client.client_id)
 
 
 def _discovery(rt: Runtime, call: Call) -> dict:
@@ -126,7 +127,10 @@ def _clock(rt: Runtime, call: Call) -> dict:
         seconds = int(seconds)
     if not isinstance(seconds, int) or isinstance(seconds, bool):
         raise ApiError("malformed_body", reason="advance_seconds must be a whole number")
-    return {"offset_seconds": rt.clock.advance(seconds)}
+    try:
+        return {"offset_seconds": rt.clock.advance(seconds)}
+    except ValueError as exc:   # negative or absurd: one clear 400, the clock unmoved
+        raise ApiError("malformed_body", reason=str(exc)) from None
 
 
 def _push(state: str) -> Callable[[Runtime, Call], dict]:
@@ -138,11 +142,12 @@ def _push(state: str) -> Callable[[Runtime, Call], dict]:
 
 ROUTES = [
     Route("POST", "/oauth/token", grants.token, body=TOKEN_FIELDS, cors=True),
-    Route("POST", "/mfa/associate", mfa.associate, bearer=True, cors=True, body=(
-        "authenticator_types", "oob_channels", "phone_number", "email", "client_id", "client_secret")),
-    Route("POST", "/mfa/challenge", _challenge, cors=True, body=(
+    Route("POST", "/mfa/associate", mfa.associate, bearer=True, cors=True, content_type=protocol.JSON_UTF8,
+          body=("authenticator_types", "oob_channels", "phone_number", "email", "client_id", "client_secret")),
+    Route("POST", "/mfa/challenge", _challenge, cors=True, content_type=protocol.JSON_UTF8, body=(
         "client_id", "client_secret", "mfa_token", "challenge_type", "authenticator_id")),
-    Route("GET", "/mfa/authenticators", mfa.list_authenticators, bearer=True, cors=True),
+    Route("GET", "/mfa/authenticators", mfa.list_authenticators, bearer=True, cors=True,
+          content_type=protocol.JSON_UTF8),
     Route("DELETE", "/mfa/authenticators/{authenticator_id:path}", mfa.delete_authenticator, bearer=True,
           cors=True),
     Route("GET", "/authorize", login.authorize, query=(
@@ -174,15 +179,20 @@ def _endpoint(rt: Runtime, route: Route):
                     raise ApiError("rate_limited", headers={"Retry-After": str(verdict.retry_after)})
             call = await Call.read(request)
             origin = _cross_origin(rt, route, request, call)
-            result = route.handler(rt, call)
+            # One transaction per request: a crash half-way through a grant leaves none of its writes
+            # (never an active factor beside an inactive recovery code); an ApiError is an answer,
+            # so what was written before it (a wrong-code count) stays.
+            with rt.store.transaction(keep=ApiError):
+                result = route.handler(rt, call)
             response = result if isinstance(result, Response) else JSONResponse(
-                result, status_code=route.status)
+                result, status_code=route.status, media_type=route.content_type)
+            response.headers.setdefault("content-type", route.content_type)   # DELETE's empty 204 too
         except ApiError as err:
-            response = err.response()
+            response = err.response(route.content_type)
         except Exception as exc:  # never a 500 for a request: log it and answer 400
             log.error("unexpected error on %s %s:\n%s", route.method, route.path, traceback.format_exc())
             response = ApiError("malformed_body", reason=f"the emulator could not process it "
-                                f"({type(exc).__name__})").response()
+                                f"({type(exc).__name__})").response(route.content_type)
         if verdict is not None:
             response.headers.update(verdict.headers())
         if route.cors and origin:

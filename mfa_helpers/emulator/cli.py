@@ -16,7 +16,7 @@ import socket
 import sys
 import threading
 
-from . import Emulator, StateFileError
+from . import Emulator, StateFileError, StateInUse
 from .tenant import TenantError
 
 DEFAULT_PORT = 8787
@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"mfa-kit emulator: bad tenant file: {exc}", file=sys.stderr)
         return 2
     except StateFileError as exc:
+        print(f"mfa-kit emulator: {exc}", file=sys.stderr)
+        return 2
+    except StateInUse as exc:   # a second emulator on one state file would share single-use codes
         print(f"mfa-kit emulator: {exc}", file=sys.stderr)
         return 2
     except RuntimeError as exc:

@@ -17,6 +17,8 @@ class ApiError(Exception):
         self.fields, self.extra, self.headers = fields, extra or {}, headers or {}
         super().__init__(f"{key}: {self.spec.describe(**fields)}")
 
-    def response(self) -> JSONResponse:
+    def response(self, content_type: str = protocol.JSON) -> JSONResponse:
+        """The JSON answer, with the endpoint's `content_type` unless the error has its own."""
         body = {**self.spec.body(**self.fields), **self.extra}
-        return JSONResponse(body, status_code=self.spec.status, headers=self.headers)
+        return JSONResponse(body, status_code=self.spec.status, headers=self.headers,
+                            media_type=self.spec.content_type or content_type)

@@ -157,8 +157,15 @@ def _finish(rt: Runtime, call: Call, client: Client, ctx: mfa.MfaContext, authen
 def issue(rt: Runtime, call: Call, client: Client, user_id: str, audience: str, scope: str, *,
           mfa_done: bool, new_refresh: bool = True, nonce: str | None = None) -> dict:
     """access_token (RS256 JWT), id_token when `openid` was granted, refresh_token with
-    `offline_access` when the client may refresh."""
+    `offline_access` when the client may refresh.
+
+    An access token for the MFA API lives 600 s, others 86400 s. Its times follow the emulator
+    clock, against which the emulator checks it (so an advanced clock does not mint tokens already
+    expired); the id_token's follow the wall clock, against which SDKs check its `iat`."""
     now = int(time.time())
+    minted = int(rt.clock.now())
+    lifetime = (protocol.MFA_API_TOKEN_LIFETIME if audience == rt.tenant.mfa_audience
+                else protocol.ACCESS_TOKEN_LIFETIME)
     issuer = rt.issuer(call)
     scopes = scope.split()
     user = users.by_id(rt, user_id)
@@ -166,8 +173,8 @@ def issue(rt: Runtime, call: Call, client: Client, user_id: str, audience: str, 
     aud: str | list[str] = audience
     if "openid" in scopes and audience != userinfo:
         aud = [audience, userinfo]
-    access = {"iss": issuer, "sub": user_id, "aud": aud, "iat": now,
-              "exp": now + protocol.ACCESS_TOKEN_LIFETIME, "scope": scope, "azp": client.client_id,
+    access = {"iss": issuer, "sub": user_id, "aud": aud, "iat": minted,
+              "exp": minted + lifetime, "scope": scope, "azp": client.client_id,
               "jti": ids.opaque(12)}
     answer: dict = {"access_token": rt.signer.sign(access)}
     if "openid" in scopes:
@@ -186,7 +193,7 @@ def issue(rt: Runtime, call: Call, client: Client, user_id: str, audience: str, 
         answer["refresh_token"] = refresh
     if scope:
         answer["scope"] = scope
-    answer["expires_in"] = protocol.ACCESS_TOKEN_LIFETIME
+    answer["expires_in"] = lifetime
     answer["token_type"] = "Bearer"
     return answer
 

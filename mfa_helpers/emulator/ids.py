@@ -27,9 +27,14 @@ def sealed() -> str:
                      str(now * 1000), secrets.token_hex(32), _b64(32)])
 
 
-def authenticator_id(prefix: str) -> str:
-    """`totp|dev_` + 16 letters and digits, like the recordings."""
-    return f"{prefix}|dev_" + "".join(secrets.choice(_ALNUM) for _ in range(16))
+def device_id() -> str:
+    """`dev_` + 16 letters and digits, like the recordings; companion factors share one."""
+    return "dev_" + "".join(secrets.choice(_ALNUM) for _ in range(16))
+
+
+def authenticator_id(prefix: str, device: str | None = None) -> str:
+    """`totp|dev_...`: the kind's prefix and a device id (a new one unless given)."""
+    return f"{prefix}|{device or device_id()}"
 
 
 def user_id() -> str:

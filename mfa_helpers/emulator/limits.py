@@ -1,6 +1,8 @@
 """Token buckets on the emulator clock: general rate limit, wrong-code lockout, mfa-oob polling.
 
-Buckets live in memory (they reset on restart, like a brief outage would not at Auth0: a pick).
+Wrong-code lockout buckets (`fail:...`) are kept in the store, so a restart does not hand out ten
+fresh guesses. The others live in memory and start full after a restart (a pick: they guard the
+emulator's pace, not a secret).
 """
 from __future__ import annotations
 
@@ -9,6 +11,9 @@ import threading
 from dataclasses import dataclass
 
 from .clock import Clock
+from .store import Store
+
+KEPT = ("fail:",)   # bucket keys kept in the store
 
 
 @dataclass
@@ -27,14 +32,28 @@ class Verdict:
 class Buckets:
     """Named token buckets: `size` tokens, one back every `refill` seconds."""
 
-    def __init__(self, clock: Clock):
+    def __init__(self, clock: Clock, store: Store | None = None):
         self._clock = clock
+        self._store = store
         self._state: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
         self._lock = threading.Lock()
 
+    def _kept(self, key: str) -> bool:
+        return self._store is not None and key.startswith(KEPT)
+
     def _level(self, key: str, size: int, refill: float, now: float) -> float:
-        tokens, at = self._state.get(key, (float(size), now))
+        if self._kept(key):
+            row = self._store.one("buckets", key=key)
+            tokens, at = (row["tokens"], row["at"]) if row else (float(size), now)
+        else:
+            tokens, at = self._state.get(key, (float(size), now))
         return min(float(size), tokens + max(0.0, now - at) / refill)
+
+    def _save(self, key: str, tokens: float, now: float) -> None:
+        if self._kept(key):
+            self._store.insert("buckets", key=key, tokens=tokens, at=now)
+        else:
+            self._state[key] = (tokens, now)
 
     def take(self, key: str, size: int, refill: float) -> Verdict:
         """Spend one token if there is one."""
@@ -44,7 +63,7 @@ class Buckets:
             allowed = tokens >= 1
             if allowed:
                 tokens -= 1
-            self._state[key] = (tokens, now)
+            self._save(key, tokens, now)
             return self._verdict(allowed, tokens, size, refill, now)
 
     def peek(self, key: str, size: int, refill: float) -> Verdict:

@@ -111,9 +111,21 @@ def grant_context(rt: Runtime, value: str | None, client_id: str | None) -> MfaC
     return _from_claims(claims)
 
 
+def bearer_audiences(rt: Runtime) -> set[str]:
+    """Audiences whose access tokens /mfa/associate and /mfa/authenticators take: the MFA API's,
+    and an API the tenant created as https://CUSTOM_DOMAIN/mfa(/). The seeds' thread, as told: "All
+    MFA API calls also work on custom domains, even with an API audience of {{custom_domain}}/mfa/
+    ... except for the /oauth/token endpoint" (where grant_context answers `invalid audience`)."""
+    found = {rt.tenant.mfa_audience}
+    if rt.tenant.custom_domain:
+        lookalike = protocol.mfa_audience(rt.tenant.custom_domain)
+        found |= {name for name in (lookalike, lookalike.rstrip("/")) if rt.tenant.api(name)}
+    return found
+
+
 def bearer_context(rt: Runtime, call: Call, scope: str) -> MfaContext:
     """The bearer of /mfa/associate and /mfa/authenticators: an mfa_token or an access token with
-    `scope` for the MFA API audience."""
+    `scope` for one of the bearer_audiences."""
     value = call.bearer()
     if value is None:
         raise ApiError("invalid_token")
@@ -123,7 +135,7 @@ def bearer_context(rt: Runtime, call: Call, scope: str) -> MfaContext:
             raise ApiError("invalid_token")
         return _from_row(row)
     claims = _claims(rt, value)
-    if not isinstance(claims, dict) or rt.tenant.mfa_audience not in _audiences(claims):
+    if not isinstance(claims, dict) or not bearer_audiences(rt) & set(_audiences(claims)):
         raise ApiError("invalid_token")
     ctx = _from_claims(claims)
     if scope not in ctx.scopes:
@@ -134,7 +146,7 @@ def bearer_context(rt: Runtime, call: Call, scope: str) -> MfaContext:
 # --- authenticators ----------------------------------------------------------------------------
 
 def _authenticators(rt: Runtime, user_id: str, **where) -> list[dict]:
-    return rt.store.rows("authenticators", order="created_at", user_id=user_id, **where)
+    return rt.store.rows("authenticators", order="created_at, rowid", user_id=user_id, **where)
 
 
 def active_factors(rt: Runtime, user_id: str) -> list[dict]:
@@ -143,24 +155,20 @@ def active_factors(rt: Runtime, user_id: str) -> list[dict]:
 
 
 def mfa_requirements(rt: Runtime, user_id: str) -> dict | None:
-    """`challenge` from the user's active factors, or `enroll` from the tenant's when they have none."""
+    """`challenge` from the user's active factors, then `recovery-code` when the tenant enables
+    recovery codes and the user holds one; or `enroll` from the tenant's factors when they have none,
+    never `email` ("can only work with challenge"). Both as seed 001's Customize MFA example [docs]."""
     if not rt.tenant.customizable:
         return None
     active = active_factors(rt, user_id)
-    if active:   # the recovery code is not listed: the recorded 403 of a TOTP user shows only otp
-        return {"challenge": [{"type": t} for t in dict.fromkeys(REQUIREMENT[a["kind"]] for a in active)]}
+    if active:
+        kinds = [a["kind"] for a in active]
+        if "recovery-code" in rt.tenant.factors and _authenticators(rt, user_id, kind="recovery-code", active=1):
+            kinds.append("recovery-code")
+        return {"challenge": [{"type": t} for t in dict.fromkeys(REQUIREMENT[k] for k in kinds)]}
     enabled = [k for k, name in TENANT_FACTOR.items()
-               if name in rt.tenant.factors and k != "recovery-code"]
+               if name in rt.tenant.factors and k not in ("recovery-code", "email")]
     return {"enroll": [{"type": t} for t in dict.fromkeys(REQUIREMENT[k] for k in enabled)]}
-
-
-def _create(rt: Runtime, user_id: str, kind: str, secret: str | None = None,
-            target: str | None = None) -> dict:
-    row = {"id": ids.authenticator_id(protocol.ID_PREFIXES[kind]), "user_id": user_id, "kind": kind,
-           "active": 0, "secret": secret, "target": target, "last_step": 0,
-           "created_at": rt.clock.now()}
-    rt.store.insert("authenticators", **row)
-    return row
 
 
 def _issue_recovery_code(rt: Runtime, user_id: str) -> str | None:
@@ -171,7 +179,7 @@ def _issue_recovery_code(rt: Runtime, user_id: str) -> str | None:
         return None
     rt.store.delete("authenticators", user_id=user_id, kind="recovery-code")
     code = ids.recovery_code(protocol.RECOVERY_CODE_LENGTH)
-    _create(rt, user_id, "recovery-code", secret=code)
+    users.add_device(rt, user_id, "recovery-code", secret=code)
     return code
 
 
@@ -219,17 +227,19 @@ def associate(rt: Runtime, call: Call) -> dict:
     target = _target(call, kind)
     if ctx.kind == "mfa_token" and active_factors(rt, ctx.user_id):
         raise ApiError("already_enrolled")
+    if len(_authenticators(rt, ctx.user_id)) >= protocol.MAX_AUTHENTICATORS:
+        raise ApiError("too_many_authenticators")
     username = users.by_id(rt, ctx.user_id)["username"]
     answer: dict = {"authenticator_type": "otp" if kind == "otp" else "oob"}
     if kind == "otp":
         secret = pyotp.random_base32(32)
-        _create(rt, ctx.user_id, "otp", secret=secret)
+        users.add_device(rt, ctx.user_id, "otp", secret=secret)
         issuer = quote(rt.tenant.name, safe="")
         answer["secret"] = secret
         answer["barcode_uri"] = (f"otpauth://totp/{_label(rt, username)}?secret={secret}&issuer={issuer}"
                                  f"&algorithm=SHA1&digits=6&period={TOTP_PERIOD}")
     else:
-        authenticator = _create(rt, ctx.user_id, kind, target=target)
+        authenticator = users.add_device(rt, ctx.user_id, kind, target=target)
         oob, tx = _start_oob(rt, ctx, authenticator, username)
         answer["oob_channel"] = kind
         answer.update(oob)
@@ -256,7 +266,7 @@ def _target(call: Call, kind: str) -> str | None:
     return None
 
 
-def challenge(rt: Runtime, call: Call, client_id: str | None) -> dict:
+def challenge(rt: Runtime, call: Call, client_id: str) -> dict:
     ctx = grant_context(rt, call.text("mfa_token"), client_id)
     types = call.words("challenge_type")
     if not types:
@@ -327,11 +337,20 @@ def delete_authenticator(rt: Runtime, call: Call) -> Response:
     ctx = bearer_context(rt, call, protocol.SCOPE_REMOVE)
     if ctx.kind == "mfa_token":
         raise ApiError("delete_needs_access_token")
-    if not rt.store.delete("authenticators", id=call.path_params["authenticator_id"], user_id=ctx.user_id):
+    if not remove_device(rt, ctx.user_id, call.path_params["authenticator_id"]):
         raise ApiError("authenticator_not_found")
     if not active_factors(rt, ctx.user_id):
         rt.store.delete("authenticators", user_id=ctx.user_id, kind="recovery-code")
     return Response(status_code=204)
+
+
+def remove_device(rt: Runtime, user_id: str, authenticator_id: str) -> int:
+    """Delete an authenticator and its companions (sms with voice, push with its otp) [docs:
+    "If you delete any of them, the other one will be also deleted"]; how many rows went."""
+    if not rt.store.one("authenticators", id=authenticator_id, user_id=user_id):
+        return 0
+    return sum(rt.store.delete("authenticators", id=a["id"], user_id=user_id)
+               for a in users.device_rows(rt, user_id, authenticator_id))
 
 
 # --- code checks behind the MFA grants ---------------------------------------------------------
@@ -416,8 +435,9 @@ def verify_recovery_code(rt: Runtime, ctx: MfaContext, code: str) -> tuple[dict,
 def complete(rt: Runtime, ctx: MfaContext, authenticator: dict) -> None:
     """After a successful MFA grant: the factor (and the recovery code) become active, and an
     mfa_token is spent."""
-    if not authenticator["active"]:
-        rt.store.update("authenticators", {"id": authenticator["id"]}, active=1)
+    if not authenticator["active"]:   # the device with its companions, and the recovery code
+        for a in users.device_rows(rt, ctx.user_id, authenticator["id"]):
+            rt.store.update("authenticators", {"id": a["id"]}, active=1)
         rt.store.update("authenticators", {"user_id": ctx.user_id, "kind": "recovery-code"}, active=1)
     if ctx.kind == "mfa_token":
         rt.store.update("mfa_tokens", {"digest": ctx.key}, used=1)

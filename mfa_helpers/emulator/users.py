@@ -1,7 +1,10 @@
-"""Users: seeded from the tenant file, created on demand (one fresh user per notebook or test run)."""
+"""Users: seeded from the tenant file, created on demand (one fresh user per notebook or test run),
+and the devices (authenticators with their companions) they enroll."""
 from __future__ import annotations
 
 import secrets
+
+import pyotp
 
 from mfa_helpers import protocol
 
@@ -26,11 +29,33 @@ def seed(rt: Runtime) -> None:
 
 def _seed_factors(rt: Runtime, uid: str, user: User) -> None:
     for factor in user.factors:
-        secret = factor.secret or factor.code
-        target = factor.phone_number or factor.email
-        rt.store.insert("authenticators", id=ids.authenticator_id(protocol.ID_PREFIXES[factor.type]),
-                        user_id=uid, kind=factor.type, active=1, secret=secret, target=target,
-                        last_step=0, created_at=rt.clock.now())
+        add_device(rt, uid, factor.type, secret=factor.secret or factor.code,
+                   target=factor.phone_number or factor.email, active=True)
+
+
+def add_device(rt: Runtime, user_id: str, kind: str, *, secret: str | None = None,
+               target: str | None = None, active: bool = False) -> dict:
+    """One enrollment: the authenticator of `kind` and its companions, sharing one device id
+    (`sms|dev_X` and `voice|dev_X`; `push|dev_X` and `totp|dev_X`). A phone gets its other channel
+    only when the tenant enables both; a push enrollment always gets its otp one [docs]. The
+    companion otp's secret is the Guardian app's (never shown). Returns the `kind` row."""
+    device = ids.device_id()
+    companions = [c for c in protocol.COMPANIONS.get(kind, ()) if kind == "auth0" or c in rt.tenant.factors]
+    guardian_otp = {"secret": pyotp.random_base32(32), "target": None}
+    rows = [{"id": ids.authenticator_id(protocol.ID_PREFIXES[k], device), "user_id": user_id, "kind": k,
+             "active": int(active), "secret": secret, "target": target, "last_step": 0,
+             "created_at": rt.clock.now(), **(guardian_otp if kind == "auth0" and k == "otp" else {})}
+            for k in (kind, *companions)]
+    for row in rows:
+        rt.store.insert("authenticators", **row)
+    return rows[0]
+
+
+def device_rows(rt: Runtime, user_id: str, authenticator_id: str) -> list[dict]:
+    """The user's authenticators sharing `authenticator_id`'s device id (itself included)."""
+    device = authenticator_id.partition("|")[2]
+    return [a for a in rt.store.rows("authenticators", user_id=user_id)
+            if device and a["id"].partition("|")[2] == device]
 
 
 def _insert(rt: Runtime, username: str, password: str) -> str:

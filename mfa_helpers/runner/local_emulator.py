@@ -11,7 +11,7 @@ from .config import ConfigError
 def running_emulator(port: int = 0, db: str = ":memory:") -> Iterator[str]:
     """Start the emulator (port 0: a free one), yield its base URL, stop it on the way out."""
     try:
-        from mfa_helpers.emulator import Emulator, StateFileError
+        from mfa_helpers.emulator import Emulator, StateFileError, StateInUse
     except ImportError as exc:
         raise ConfigError(f"the emulator cannot be imported ({exc})", "reinstall the kit: make install") from exc
     try:
@@ -19,6 +19,8 @@ def running_emulator(port: int = 0, db: str = ":memory:") -> Iterator[str]:
     except StateFileError as exc:
         raise ConfigError(f"the emulator's state file {exc.path}: {exc.problem}",
                           "move that file away (it is not removed for you: it may hold enrollments)") from None
+    except StateInUse as exc:
+        raise ConfigError(exc.problem, exc.fix) from exc
     except (OSError, RuntimeError) as exc:  # RuntimeError: the emulator's "could not start" (port in use)
         raise ConfigError(f"the emulator did not start: {exc}", "pick another port with --port") from exc
     try:

@@ -16,7 +16,7 @@ from typing import Any
 from mfa_helpers import MfaClient, VirtualAuthenticator, protocol
 from mfa_helpers.support.diagnose import Finding, diagnose
 from mfa_helpers.errors import Auth0Error, AuthorizationPending, KitError, MfaRequired
-from mfa_helpers.walkthrough import Outcome
+from mfa_helpers.walkthrough import REDIRECT_URI, Outcome, browser_login
 
 # What a scenario may need that only the emulator gives (a tenant has none of these).
 EMULATOR_FEATURES = {
@@ -152,6 +152,13 @@ def _without_mfa_grants(client: MfaClient) -> MfaClient:
                      session=client.session)
 
 
+def _signed_in_token(client: MfaClient, audience: str, scope: str) -> str:
+    """An access token from /authorize (Universal Login), as an app's own settings page gets one:
+    the emulator's login page driven as the browser would, no mfa_required on the way."""
+    request = client.authorize_url(REDIRECT_URI, audience=audience, scope=scope)
+    return client.exchange_code(browser_login(client, request), request)["access_token"]
+
+
 def _custom_domain_mfa(client: MfaClient) -> str:
     """https://CUSTOM_DOMAIN/mfa: the name customers give an API to make `Service not enabled` go away."""
     return protocol.mfa_audience(client.settings.custom_domain).rstrip("/")
@@ -172,23 +179,25 @@ def custom_domain_audience_fix(client: MfaClient, case: Case) -> dict:
     return {"mfa_required": True, "mfa_requirements": required.mfa_requirements}
 
 
+CUSTOM_API_SCOPE = "openid enroll read:authenticators remove:authenticators"   # the thread's
+
+
 def custom_domain_api_steps(client: MfaClient, case: Case) -> Any:
+    # The seeds' thread, step by step: a Universal Login sign-in for the API the customer created,
+    # https://CUSTOM_DOMAIN/mfa (no mfa_required on the way)...
     _fresh_user(client, case)
-    required = _mfa_required(client, audience=_custom_domain_mfa(client), scope="openid enroll")
-    enrollment = client.associate(required.mfa_token, ["otp"])
+    token = _signed_in_token(client, _custom_domain_mfa(client), CUSTOM_API_SCOPE)
+    enrollment = client.associate(token, ["otp"])            # ...works: secret and barcode_uri
     case.authenticator = VirtualAuthenticator.from_enrollment(enrollment)
-    case.recovery_code = enrollment["recovery_codes"][0]
-    tokens = client.confirm_otp(required.mfa_token, case.authenticator.code())
-    # The app then treats that access token as an MFA API token (here: in the mfa-otp grant).
-    return client.confirm_otp(tokens["access_token"], case.authenticator.code())
+    client.list_authenticators(token)                         # works: the factor, not yet active
+    return client.confirm_otp(token, case.authenticator.code())   # only the confirm fails
 
 
 def custom_domain_api_fix(client: MfaClient, case: Case) -> Any:
-    # Ask for the real MFA API audience. MFA is completed with the recovery code the enrollment
-    # gave (a second OTP would have to wait for the next 30 s step); the token then works.
-    required = _mfa_required(client, audience=client.mfa_audience, scope="openid enroll read:authenticators")
-    tokens = client.confirm_recovery_code(required.mfa_token, case.recovery_code)
-    return {"authenticators": client.list_authenticators(tokens["access_token"])}
+    # Sign in for the MFA API's own audience (always the canonical domain) and confirm the same
+    # pending factor with that token: the code was never checked, so it still counts.
+    token = _signed_in_token(client, client.mfa_audience, CUSTOM_API_SCOPE)
+    return client.confirm_otp(token, case.authenticator.code())
 
 
 def authenticator_type_typo_steps(client: MfaClient, case: Case) -> Any:
@@ -373,13 +382,20 @@ CATALOGUE: dict[str, Scenario] = {s.name: s for s in (
         "custom_domain_api", "An API named after the custom domain: `invalid audience`",
         "invalid_audience", "custom_domain_audience",
         "To make `Service not enabled` go away the customer created an API called "
-        "https://CUSTOM_DOMAIN/mfa. Its tokens are not MFA API tokens: the mfa-otp grant refuses one.",
+        "https://CUSTOM_DOMAIN/mfa and signed in for it. As the seeds' thread tells it, the token "
+        "works on /mfa/associate (secret and barcode_uri come back) and on GET /mfa/authenticators; "
+        "only the confirm at /oauth/token refuses it: `invalid audience`. (Once that token expires, "
+        "the same confirm answers `mfa_token is expired`: the thread's red herring.) The MFA API's "
+        "audience always names the canonical domain.",
         custom_domain_api_steps, custom_domain_api_fix,
         needs=("fresh_user", "custom_domain", "custom_domain_api")),
     Scenario(
         "authenticator_type_typo", "authenticator_types [\"opt\"]",
         "invalid_authenticator_type", "invalid_authenticator_type",
-        "A typo in the associate request: \"opt\" for \"otp\".",
+        "A typo in the associate request: \"opt\" for \"otp\". The seeds' thread shows it in a post "
+        "(whose request then worked, so the typo was only in the post): that is the only public trace "
+        "of it, and Auth0's answer to it is the kit's pick (400 invalid_request naming the allowed "
+        "values), not a capture.",
         authenticator_type_typo_steps, authenticator_type_typo_fix, needs=("fresh_user",)),
     Scenario(
         "already_enrolled", "\"User is already enrolled\" when adding a second factor",
