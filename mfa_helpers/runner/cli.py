@@ -130,8 +130,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         goldens = GoldenSet(skip_reason="--no-nbval")
     else:
         goldens = find_goldens(args.golden_dir or DEFAULT_GOLDEN_DIR, explicit=args.golden_dir is not None)
-        goldens = goldens.select(keep={nb.stem for nb in notebooks} if args.notebooks else None,
-                                 drop={nb.stem for nb in left_out})
+        goldens = goldens.select(keep={nb.stem for nb in notebooks})
     started = datetime.now(timezone.utc)
     out = args.out or _fresh_run_dir(Path("runs"), started)
     check_run_folder(out)
@@ -204,9 +203,9 @@ def _nbval_stage(plan: Plan, kernel_env: dict[str, str], staging: Path) -> Nbval
     if goldens.skip_reason:
         print(f"mfa-kit verify: nbval skipped: {goldens.skip_reason}", file=sys.stderr)
         return skipped(goldens.skip_reason)
-    print(f"mfa-kit verify: nbval on {len(goldens.notebooks)} golden notebook(s), {plan.jobs} at a time",
+    print(f"mfa-kit verify: nbval compares {len(goldens.notebooks)} executed notebook(s) with their goldens",
           file=sys.stderr)
-    return check_goldens(goldens, kernel_env, plan.cell_timeout, staging, plan.jobs, on_tenant=plan.target == "tenant")
+    return check_goldens(goldens, staging / "executed", kernel_env, staging, on_tenant=plan.target == "tenant")
 
 
 def _collect(job: Job, outcome: Outcome, out: Path, scrubber: Scrubber) -> dict[str, Any]:
