@@ -88,3 +88,13 @@ def test_an_error_the_golden_expects_passes_only_when_the_run_raised_it_too(tmp_
     result = check(tmp_path, tmp_path / "golden" / "06_raises.ipynb", tmp_path / "golden" / "07_quiet.ipynb")
 
     assert list(failures(result)) == ["07_quiet.ipynb::Cell 0"], result.log
+
+
+def test_cells_nbval_skips_do_not_shift_the_ones_after_them(tmp_path):
+    cells = (("print('a')", "a\n"), ("# NBVAL_SKIP\nprint('widget')", "widget\n"), ("print('b')", "b\n"))
+    golden = notebook(tmp_path / "golden" / "08_skips.ipynb", *cells)
+    notebook(tmp_path / "executed" / "08_skips.ipynb", *cells)
+
+    result = check(tmp_path, golden)
+
+    assert result.status == "passed", result.log
