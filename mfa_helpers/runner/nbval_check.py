@@ -52,7 +52,10 @@ def check_goldens(goldens: GoldenSet, executed: Path, env: dict[str, str], workd
     outputs are compared through the tenant's patterns too."""
     if goldens.skip_reason:
         return skipped(goldens.skip_reason)
-    sanitize, plugins = goldens.sanitize, ["-p", "mfa_helpers.runner.nbval_replay", f"--nbval-replay-dir={executed}"]
+    # Only the plugins named here (pytest would import every installed one); the replay first, so
+    # that this package's import guard (runner/__init__.py) is in place before nbval imports nbformat.
+    sanitize, plugins = goldens.sanitize, ["-p", "mfa_helpers.runner.nbval_replay", "-p", "nbval.plugin",
+                                           f"--nbval-replay-dir={executed}"]
     if on_tenant:
         sanitize = workdir / "nbval_sanitize_tenant.cfg"
         committed = goldens.sanitize.read_text(encoding="utf-8") if goldens.sanitize else ""
@@ -67,7 +70,8 @@ def check_goldens(goldens: GoldenSet, executed: Path, env: dict[str, str], workd
     if sanitize:
         command.append(f"--nbval-sanitize-with={sanitize}")
     command += [str(notebook) for notebook in goldens.notebooks]
-    proc = subprocess.run(command, env=env, cwd=folder, capture_output=True, text=True)
+    proc = subprocess.run(command, env={**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}, cwd=folder,
+                          capture_output=True, text=True)
     cases = _cases(junit)
     log = _plain(f"$ {' '.join(command)}\n\n{proc.stdout}\n{proc.stderr}")
     if proc.returncode == 0:
