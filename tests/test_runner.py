@@ -2,6 +2,7 @@
 the report, artifact redaction, parallel replay, and the history across runs."""
 from __future__ import annotations
 
+import base64
 import html
 import json
 import os
@@ -219,7 +220,9 @@ def test_passing_run_then_failing_run_history_and_report(tenant_env, capsys):
     report = (runs[1] / "report.html").read_text()
     assert first["run"] in report and second["run"] in report
     assert "✓" in report and "✗" in report
-    assert 'src="data:image/png;base64,' in report
+    plot = base64.b64decode(report.split('src="data:image/svg+xml;base64,')[1].split('"')[0]).decode()
+    assert plot.startswith("<svg") and "01_flaky" in plot
+    assert plot.count("<circle") == 2 and plot.count(">×</text>") == 1  # two runs, the second one failed
 
 
 EMULATOR_CHECK = """
