@@ -30,7 +30,7 @@ from .interrupt import Interrupted, stop_children_on_signal
 from .junit import junit_xml
 from .local_emulator import demo_secrets, running_emulator
 from .nbval_check import NbvalResult, check_goldens, skipped
-from .pool import Job, Outcome, replay_all
+from .pool import Job, Outcome, Workers
 from .report import render_report, target_label
 from .scrub import Scrubber
 from .tenant import TestUser, not_replayable
@@ -155,7 +155,7 @@ def _execute(plan: Plan) -> dict[str, Any]:
     began = time.time()
     with tempfile.TemporaryDirectory(prefix="mfa-kit-verify-") as staging_dir:
         staging = Path(staging_dir)
-        with _kernel_environment(plan.env, plan.target) as (kernel_env, target_secrets):
+        with Workers(plan.jobs) as workers, _kernel_environment(plan.env, plan.target) as (kernel_env, target_secrets):
             scrubber = Scrubber(plan.env.secrets() + target_secrets)
             on_tenant = plan.target == "tenant"
             if on_tenant:  # before any output: a test user with factors is one line, exit 2
@@ -168,7 +168,7 @@ def _execute(plan: Plan) -> dict[str, Any]:
                 print(f"mfa-kit verify: not replayed on a tenant: {notebook.stem}: it {why}", file=sys.stderr)
             jobs = [Job.staged(nb, staging, kernel_env, plan.cell_timeout, restore_user=on_tenant)
                     for nb in plan.notebooks]
-            outcomes = replay_all(jobs, plan.jobs)
+            outcomes = workers.replay_all(jobs)
             nbval = _nbval_stage(plan, kernel_env, staging)
         plan.out.mkdir(parents=True, exist_ok=True)
         notebooks = [_collect(job, outcome, plan.out, scrubber) for job, outcome in zip(jobs, outcomes)]

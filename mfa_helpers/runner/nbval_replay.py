@@ -57,7 +57,8 @@ class ReplayKernel:
                                               f"regenerate it (tests/golden/regenerate.py {self.executed.stem})")]
         cell, self._cells = self._cells[index], self._cells[index + 1:]
         if cell.execution_count is None and source.strip():
-            return [_error("NotExecuted", "the run stopped before this cell (see the notebook's failure in the report)")]
+            return [_error("NotExecuted", "the run stopped before this cell (see the notebook's failure in the "
+                                          "report)")]
         return cell.outputs
 
     def get_message(self, stream: str, timeout: float | None = None) -> dict[str, Any]:

@@ -45,7 +45,8 @@ def duration_plot(history: list[dict[str, Any]]) -> str | None:
         return None
     _, rows = history_table(history)
     series = [(row["name"], [(i, e["notebooks"][row["name"]]) for i, e in enumerate(history)
-                             if row["name"] in e["notebooks"]]) for row in rows[:-1]]  # the golden check has no duration
+                             if row["name"] in e["notebooks"]])
+              for row in rows[:-1]]  # the last row, the golden check, has no duration
     top = max([nb["duration"] for _, points in series for _, nb in points] + [1.0])
     width, height, left, right, bottom = 900, 360, 50, 200, 90
     x = lambda i: left + (i + 0.5) * (width - left - right) / len(history)  # noqa: E731
