@@ -59,6 +59,7 @@ class Outcome:
 def replay(job: Job) -> Outcome:
     """Run one notebook headless (in a pool worker); never raises, the failure is in the Outcome."""
     import papermill
+    from papermill.engines import papermill_engines
     from papermill.exceptions import PapermillExecutionError
 
     before, error = frozenset(), None
@@ -68,6 +69,7 @@ def replay(job: Job) -> Outcome:
     if error:
         now = time.time()
         return Outcome(job.notebook, now, now, error)
+    papermill_engines.register(SAVE_AT_END, _save_at_end_engine())
     saved_env, saved_fds = dict(os.environ), {fd: os.dup(fd) for fd in (1, 2)}
     os.environ.clear()
     os.environ.update(job.env)
@@ -86,6 +88,7 @@ def replay(job: Job) -> Outcome:
             execution_timeout=math.ceil(job.cell_timeout) if job.cell_timeout else None,
             progress_bar=False,
             log_output=False,
+            engine_name=SAVE_AT_END,
         )
     except PapermillExecutionError as exc:
         error, in_cell = f"{exc.ename}: {exc.evalue}", True
@@ -106,6 +109,27 @@ def replay(job: Job) -> Outcome:
         if restore_error:  # told even when a cell failed first: the user's state is the next notebook's
             error, in_cell = f"{error}; {restore_error}" if error else restore_error, False
     return Outcome(job.notebook, started, finished, error, in_cell, left_behind)
+
+
+SAVE_AT_END = "mfa-kit-save-at-end"
+
+
+def _save_at_end_engine() -> type:
+    """papermill's nbclient engine, writing the executed notebook when the run stops (passed, failed,
+    timed out or with a dead kernel, cell statuses included) rather than twice per cell as well:
+    each write validates and serialises the whole notebook, which cost more than the cells' work."""
+    from papermill.engines import NBClientEngine
+
+    class SaveAtEnd(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):  # type: ignore[no-untyped-def]
+            output_path, nb_man.output_path = nb_man.output_path, None  # no save per cell
+            try:
+                super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            finally:
+                nb_man.output_path = output_path  # papermill's notebook_complete() then saves it
+
+    return SaveAtEnd
 
 
 def _kernel_name(notebook: Path) -> str:
