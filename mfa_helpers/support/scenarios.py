@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mfa_helpers import MfaClient, VirtualAuthenticator, protocol
-from mfa_helpers.support.diagnose import Finding, diagnose
 from mfa_helpers.display import Table
+from mfa_helpers.support.diagnose import Finding, diagnose
 from mfa_helpers.errors import Auth0Error, AuthorizationPending, KitError, MfaRequired
 from mfa_helpers.walkthrough import Outcome
 
