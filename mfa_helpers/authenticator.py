@@ -9,14 +9,24 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 
+# The emulator accepts a code one step either side of now (emulator/mfa.py, verify_otp).
+EMULATOR_STEPS_AHEAD = 1
+
 
 class VirtualAuthenticator:
-    """RFC 6238 codes (SHA1, 6 digits, 30 s unless the enrollment says otherwise)."""
+    """RFC 6238 codes (SHA1, 6 digits, 30 s unless the enrollment says otherwise).
 
-    def __init__(self, secret: str, *, digits: int = 6, period: int = 30,
+    `steps_ahead` is how many steps past the current one the verifier is known to accept: the
+    emulator accepts one (RFC 6238 section 5.2's one step of drift, either way), so the next step's
+    code can be handed out at once instead of waiting for it. Auth0 does not document its window,
+    so against a tenant it is 0 and a second code waits for the next step.
+    """
+
+    def __init__(self, secret: str, *, digits: int = 6, period: int = 30, steps_ahead: int = 0,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep):
         self._totp = pyotp.TOTP(secret, digits=digits, interval=period)
         self.period = period
+        self.steps_ahead = steps_ahead
         self._clock, self._sleep = clock, sleep
         self._last_step: int | None = None
 
@@ -44,7 +54,7 @@ class VirtualAuthenticator:
     def code(self) -> str:
         """The code on the screen now (it may be one already handed out)."""
         step = self._step()
-        self._last_step = step
+        self._handed_out(step)
         return self._totp.generate_otp(step)
 
     def seconds_left(self) -> float:
@@ -52,13 +62,16 @@ class VirtualAuthenticator:
         return self.period - (self._clock() % self.period)
 
     def fresh_code(self) -> str:
-        """A code never handed out before: waits for the next 30 s step if the current one was
-        used, since Auth0 accepts each code once."""
-        if self._last_step is not None and self._step() <= self._last_step:
+        """A code never handed out before, since Auth0 accepts each code once: the current step's,
+        else the next one's, waiting for it unless the verifier accepts it early (`steps_ahead`)."""
+        step = self._step() if self._last_step is None else max(self._step(), self._last_step + 1)
+        while self._step() + self.steps_ahead < step:
             self._sleep(self.seconds_left() + 0.05)
-        while self._last_step is not None and self._step() <= self._last_step:
-            self._sleep(0.05)
-        return self.code()
+        self._handed_out(step)
+        return self._totp.generate_otp(step)
+
+    def _handed_out(self, step: int) -> None:
+        self._last_step = step if self._last_step is None else max(self._last_step, step)
 
     def __repr__(self) -> str:
         return f"VirtualAuthenticator(period={self.period}, seconds_left={self.seconds_left():.0f})"

@@ -6,10 +6,10 @@ import base64
 import html
 import io
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pandas as pd
 
 from . import redact
 from .exchange import Exchange, Session
@@ -142,9 +142,32 @@ def show_qr(barcode_uri: str, *, keep: bool = False) -> Any:
     return panel
 
 
-def authenticators_table(authenticators: list[dict[str, Any]]) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Table:
+    """Rows under named columns: an HTML table in a notebook, aligned text elsewhere. (pandas would
+    cost every notebook's kernel about a second of start-up for these small tables.)"""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(_cell(v))}</td>" for v in row)
+                       + "</tr>" for row in self.rows)
+        return f"<table class='mfa-kit-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def __repr__(self) -> str:
+        lines = [self.columns, *([_cell(v) for v in row] for row in self.rows)]
+        widths = [max(len(line[i]) for line in lines) for i in range(len(self.columns))]
+        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines)
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def authenticators_table(authenticators: list[dict[str, Any]]) -> Table:
     """GET /mfa/authenticators as a table: id, type, channel, name (masked), active."""
-    rows = [{"id": a.get("id"), "type": a.get("authenticator_type") or a.get("type"),
-             "channel": a.get("oob_channel"), "name": redact.redact_text(a["name"]) if a.get("name") else None,
-             "active": bool(a.get("active"))} for a in authenticators]
-    return pd.DataFrame(rows, columns=["id", "type", "channel", "name", "active"])
+    return Table(("id", "type", "channel", "name", "active"), tuple(
+        (a.get("id"), a.get("authenticator_type") or a.get("type"), a.get("oob_channel"),
+         redact.redact_text(a["name"]) if a.get("name") else None, bool(a.get("active"))) for a in authenticators))

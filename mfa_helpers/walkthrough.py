@@ -23,7 +23,7 @@ import requests
 from IPython.display import HTML, display
 
 from mfa_helpers import ownership, protocol, redact
-from mfa_helpers.authenticator import VirtualAuthenticator
+from mfa_helpers.authenticator import EMULATOR_STEPS_AHEAD, VirtualAuthenticator
 from mfa_helpers.client import MfaClient
 from mfa_helpers.errors import Auth0Error, KitError, MfaRequired
 from mfa_helpers.tokens import decode_token
@@ -391,7 +391,8 @@ class Walkthrough:
         self.enrolled.append(ownership.enrolled_kind(response))
         self._save_har()
         if response.get("authenticator_type") == "otp":
-            self._otp = VirtualAuthenticator.from_enrollment(dict(response))
+            self._otp = VirtualAuthenticator.from_enrollment(
+                dict(response), steps_ahead=EMULATOR_STEPS_AHEAD if self.client.emulator is not None else 0)
         if response.get("recovery_codes"):
             self.recovery_code = response["recovery_codes"][0]
 

@@ -23,9 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = REPO / "notebooks"
 GOLDEN_DIR = REPO / "tests" / "golden"
 SANITIZE_CFG = GOLDEN_DIR / "nbval_sanitize.cfg"
-# Notebooks that use one TOTP secret twice, so wait up to 30 s for the next code window.
-WAITS_FOR_FRESH_OTP = ("05_challenge",)
-NOTEBOOK_TIMEOUT = 300  # seconds for one notebook (OTP steps may wait up to 30 s for a fresh code)
+NOTEBOOK_TIMEOUT = 300  # seconds for one notebook
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,6 @@ def run_one(name: str, out_dir: Path, emulator_url: str) -> Run:
 def run_headless(names: list[str], out_dir: Path, emulator_url: str, workers: int | None = None) -> dict[str, Run]:
     """Execute `names` in parallel (default: all at once up to 2 per core, at least 3)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = sorted(names, key=lambda name: name not in WAITS_FOR_FRESH_OTP)  # idle waits start first
     workers = workers or max(3, min(len(names), 2 * (os.cpu_count() or 1)))
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         runs = pool.map(lambda name: run_one(name, out_dir, emulator_url), names)

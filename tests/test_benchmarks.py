@@ -1,11 +1,14 @@
-"""benchmarks/emulator_load.py runs and reports what it says: three measurements, every status
-checked, ratios against the baseline of the same run. No timing threshold: speed is the machine's."""
+"""The benchmarks run and report what they say: emulator_load.py three measurements, every status
+checked, ratios against the baseline of the same run; replay.py verify against its floor, with the
+kernels counted. No timing threshold: speed is the machine's."""
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "emulator_load.py"
 
@@ -43,3 +46,22 @@ def test_tenant_start_times_a_large_tenant_file_against_the_demo(tmp_path: Path)
     for figures in starts.values():
         assert figures["seconds"] > 0 and figures["ratio"] == round(figures["seconds"] / base, 2)
     assert "300 users, next start" in done.stdout
+
+
+REPLAY = SCRIPT.with_name("replay.py")
+
+
+@pytest.mark.notebooks
+def test_replay_counts_the_kernels_verify_starts_and_prints_verify_over_floor(tmp_path: Path) -> None:
+    out = tmp_path / "replay.json"
+    done = subprocess.run([sys.executable, str(REPLAY), "01", "02", "--rounds", "1", "--repeats", "1",
+                           "--jobs", "2", "--json", str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    (only,) = figures["rounds"]
+    run, base = only["verify"], only["kernel_start"]["median"]
+    assert run["nbval"] == "passed" and set(run["notebooks"]) == {"01_setup", "02_mfa_required"}
+    assert run["kernels"] == 2, "one kernel per notebook: the golden check executes nothing again"
+    assert only["floor_seconds"] == round(base * 2 / 2, 3)
+    assert only["ratio"] == round(run["wall_seconds"] / only["floor_seconds"], 2)
+    assert f"verify / floor: {only['ratio']:.2f}x" in done.stdout

@@ -40,8 +40,12 @@ def test_authenticators_table_has_the_columns_and_masks_names():
         {"id": "totp|dev_1", "authenticator_type": "otp", "active": True},
         {"id": "email|dev_2", "authenticator_type": "oob", "oob_channel": "email", "name": "learner@example.com",
          "active": False}])
-    assert list(table.columns) == ["id", "type", "channel", "name", "active"]
-    assert table.iloc[1].tolist() == ["email|dev_2", "oob", "email", "l•••@•••.com", False]
+    assert table.columns == ("id", "type", "channel", "name", "active")
+    assert table.rows[1] == ("email|dev_2", "oob", "email", "l•••@•••.com", False)
+    assert "<td style='text-align:left'>l•••@•••.com</td>" in table._repr_html_()
+    assert repr(table).splitlines() == ["id           type  channel  name          active",
+                                        "totp|dev_1   otp" + " " * 26 + "True",
+                                        "email|dev_2  oob   email    l•••@•••.com  False"]
 
 
 def test_live_panel_reveals_on_click_and_hides_again():

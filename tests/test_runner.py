@@ -2,6 +2,7 @@
 the report, artifact redaction, parallel replay, and the history across runs."""
 from __future__ import annotations
 
+import base64
 import html
 import json
 import os
@@ -219,7 +220,9 @@ def test_passing_run_then_failing_run_history_and_report(tenant_env, capsys):
     report = (runs[1] / "report.html").read_text()
     assert first["run"] in report and second["run"] in report
     assert "✓" in report and "✗" in report
-    assert 'src="data:image/png;base64,' in report
+    plot = base64.b64decode(report.split('src="data:image/svg+xml;base64,')[1].split('"')[0]).decode()
+    assert plot.startswith("<svg") and "01_flaky" in plot
+    assert plot.count("<circle") == 2 and plot.count(">×</text>") == 1  # two runs, the second one failed
 
 
 EMULATOR_CHECK = """
@@ -293,23 +296,29 @@ def test_emulator_run_fresh_emulator_diagnosis_and_no_session_secret(tmp_path, m
         assert not leaked, f"session secrets (first characters shown) leaked into {file.name}: {leaked}"
 
 
-def golden(path: Path, source: str, printed: str) -> None:
-    """A golden executed notebook: one cell and the output it must print again."""
+def golden(path: Path, *cells: str) -> None:
+    """A golden executed notebook: `cells` are pairs of a cell's source and what it must print again."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    cell = nbformat.v4.new_code_cell(source, execution_count=1)
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed)]
-    nb.cells = [cell]
+    for count, (source, printed) in enumerate(zip(cells[::2], cells[1::2]), start=1):
+        cell = nbformat.v4.new_code_cell(source, execution_count=count)
+        if printed:
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed)]
+        nb.cells.append(cell)
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
 
 
-def test_nbval_rechecks_goldens_through_the_sanitizer(tenant_env):
-    make_notebook(tenant_env / "nbs" / "01_ok.ipynb", "pass")
+def test_nbval_compares_each_executed_notebook_with_its_golden_through_the_sanitizer(tenant_env):
+    count = "_ = open('executions.txt', 'a').write('x')  # each execution of this notebook leaves an x"
+    make_notebook(tenant_env / "nbs" / "01_same.ipynb", "import os, uuid\nprint(os.environ['MFA_KIT_HEADLESS'], uuid.uuid4())", count)
+    make_notebook(tenant_env / "nbs" / "02_drift.ipynb", "print(1 + 1)")
     goldens = tenant_env / "golden"
-    golden(goldens / "g1_same.ipynb", "import os, uuid\nprint(os.environ['MFA_KIT_HEADLESS'], uuid.uuid4())",
-           "1 0b7c3a52-1c6f-4f43-9d0e-3f3b8f0b9d11\n")  # another uuid each run: the sanitizer's job
-    golden(goldens / "g2_drift.ipynb", "print(1 + 1)", "3\n")
+    golden(goldens / "01_same.ipynb", 'headless = "auto"', "",
+           "import os, uuid\nprint(os.environ['MFA_KIT_HEADLESS'], uuid.uuid4())",
+           "1 0b7c3a52-1c6f-4f43-9d0e-3f3b8f0b9d11\n", count, "")  # another uuid each run: the sanitizer's job
+    golden(goldens / "02_drift.ipynb", 'headless = "auto"', "", "print(1 + 1)", "3\n")
+    golden(goldens / "03_not_replayed.ipynb", "print(1)", "1\n")  # no such notebook in the run: not compared
     (goldens / "nbval_sanitize.cfg").write_text(
         "[uuid]\nregex: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\nreplace: UUID\n")
 
@@ -318,10 +327,11 @@ def test_nbval_rechecks_goldens_through_the_sanitizer(tenant_env):
 
     run = tenant_env / "runs" / "nbval"
     nbval = json.loads((run / "summary.json").read_text())["nbval"]
-    assert (nbval["status"], nbval["tests"], nbval["failed"]) == ("failed", 2, 1)
+    assert (nbval["status"], nbval["tests"], nbval["failed"]) == ("failed", 5, 1)
     (drift,) = [c for c in nbval["cases"] if c["failure"] is not None]
-    assert "g2_drift" in drift["name"]
-    assert "g2_drift" in (run / "report.html").read_text() and (run / "nbval.log").is_file()
+    assert "02_drift" in drift["name"] and "Cell outputs differ" in drift["failure"]
+    assert "02_drift" in (run / "report.html").read_text() and (run / "nbval.log").is_file()
+    assert (tenant_env / "nbs" / "executions.txt").read_text() == "x", "a notebook was executed twice"
 
 
 def test_notebook_selection_by_glob_prefix_stem_and_path(tmp_path):

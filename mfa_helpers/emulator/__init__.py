@@ -19,20 +19,18 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-
-import uvicorn
+from typing import TYPE_CHECKING
 
 from mfa_helpers import protocol
 
-from .app import build_app
 from .clock import Clock
 from .limits import Buckets
-from .runtime import Runtime
 from .signing import Signer
 from .store import StateInUse, Store
 from .tenant import Tenant, TenantError, load_tenant
-from .tls import write_self_signed
-from . import users
+
+if TYPE_CHECKING:
+    import uvicorn
 
 __all__ = ["Emulator", "StateFileError", "StateInUse", "Tenant", "TenantError", "load_tenant"]
 
@@ -70,6 +68,15 @@ class Emulator:
         self._listener: socket.socket | None = None
 
     def start(self, timeout: float = 15.0) -> "Emulator":
+        # The server stack is imported here, not above: a notebook imports this package for
+        # EmulatorControl alone, and FastAPI and uvicorn would double its kernel's start-up time.
+        import uvicorn
+
+        from . import users
+        from .app import build_app
+        from .runtime import Runtime
+        from .tls import write_self_signed
+
         if self.rehearse_tenant and self.host not in REHEARSAL_HOSTS:
             raise RuntimeError(f"a tenant rehearsal serves the domains 127.0.0.1:PORT and localhost:PORT, "
                                f"which {self.host} does not answer: listen on 127.0.0.1 (the default) "

@@ -30,7 +30,7 @@ from .interrupt import Interrupted, stop_children_on_signal
 from .junit import junit_xml
 from .local_emulator import demo_secrets, running_emulator
 from .nbval_check import NbvalResult, check_goldens, skipped
-from .pool import Job, Outcome, replay_all
+from .pool import Job, Outcome, Workers
 from .report import render_report, target_label
 from .scrub import Scrubber
 from .tenant import TestUser, not_replayable
@@ -130,8 +130,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         goldens = GoldenSet(skip_reason="--no-nbval")
     else:
         goldens = find_goldens(args.golden_dir or DEFAULT_GOLDEN_DIR, explicit=args.golden_dir is not None)
-        goldens = goldens.select(keep={nb.stem for nb in notebooks} if args.notebooks else None,
-                                 drop={nb.stem for nb in left_out})
+        goldens = goldens.select(keep={nb.stem for nb in notebooks})
     started = datetime.now(timezone.utc)
     out = args.out or _fresh_run_dir(Path("runs"), started)
     check_run_folder(out)
@@ -156,7 +155,7 @@ def _execute(plan: Plan) -> dict[str, Any]:
     began = time.time()
     with tempfile.TemporaryDirectory(prefix="mfa-kit-verify-") as staging_dir:
         staging = Path(staging_dir)
-        with _kernel_environment(plan.env, plan.target) as (kernel_env, target_secrets):
+        with Workers(plan.jobs) as workers, _kernel_environment(plan.env, plan.target) as (kernel_env, target_secrets):
             scrubber = Scrubber(plan.env.secrets() + target_secrets)
             on_tenant = plan.target == "tenant"
             if on_tenant:  # before any output: a test user with factors is one line, exit 2
@@ -169,7 +168,7 @@ def _execute(plan: Plan) -> dict[str, Any]:
                 print(f"mfa-kit verify: not replayed on a tenant: {notebook.stem}: it {why}", file=sys.stderr)
             jobs = [Job.staged(nb, staging, kernel_env, plan.cell_timeout, restore_user=on_tenant)
                     for nb in plan.notebooks]
-            outcomes = replay_all(jobs, plan.jobs)
+            outcomes = workers.replay_all(jobs)
             nbval = _nbval_stage(plan, kernel_env, staging)
         plan.out.mkdir(parents=True, exist_ok=True)
         notebooks = [_collect(job, outcome, plan.out, scrubber) for job, outcome in zip(jobs, outcomes)]
@@ -204,9 +203,9 @@ def _nbval_stage(plan: Plan, kernel_env: dict[str, str], staging: Path) -> Nbval
     if goldens.skip_reason:
         print(f"mfa-kit verify: nbval skipped: {goldens.skip_reason}", file=sys.stderr)
         return skipped(goldens.skip_reason)
-    print(f"mfa-kit verify: nbval on {len(goldens.notebooks)} golden notebook(s), {plan.jobs} at a time",
+    print(f"mfa-kit verify: nbval compares {len(goldens.notebooks)} executed notebook(s) with their goldens",
           file=sys.stderr)
-    return check_goldens(goldens, kernel_env, plan.cell_timeout, staging, plan.jobs, on_tenant=plan.target == "tenant")
+    return check_goldens(goldens, staging / "executed", kernel_env, staging, on_tenant=plan.target == "tenant")
 
 
 def _collect(job: Job, outcome: Outcome, out: Path, scrubber: Scrubber) -> dict[str, Any]:

@@ -193,12 +193,12 @@ class GoldenSet:
     sanitize: Path | None = None
     skip_reason: str | None = None
 
-    def select(self, keep: set[str] | None, drop: set[str]) -> "GoldenSet":
-        """The goldens named in `keep` (all when None: a selection checks only its own goldens)
-        and not in `drop` (notebooks left out of the run)."""
+    def select(self, keep: set[str]) -> "GoldenSet":
+        """The goldens named in `keep`: those of the notebooks the run replays, whose executed
+        notebooks nbval compares with them."""
         if self.skip_reason:
             return self
-        kept = [nb for nb in self.notebooks if (keep is None or nb.stem in keep) and nb.stem not in drop]
+        kept = [nb for nb in self.notebooks if nb.stem in keep]
         if not kept:
             return GoldenSet(skip_reason="no golden notebook for the notebooks replayed")
         return GoldenSet(kept, self.sanitize)

@@ -1,20 +1,19 @@
-"""The nbval stage: the golden executed notebooks re-run on the same target, outputs compared
-through the sanitizer file. Driven as `python -m pytest --nbval` in subprocesses (one per golden,
-several at once) so the kernels get the run's environment and the kit's own test configuration
-stays out of the way."""
+"""The nbval stage: the notebooks the run executed, compared with the golden executed notebooks
+through the sanitizer file. nbval is the checker, driven as `python -m pytest --nbval` in a
+subprocess (so the kit's own test configuration stays out of the way); the `nbval_replay` plugin
+gives it the run's executed notebooks in place of kernels, so no notebook is executed twice."""
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import GoldenSet
 from .executed import strip_ansi
-from .tenant import factors_before, put_back, tenant_patterns
+from .tenant import tenant_patterns
 
 JUNIT_ANSI = re.compile(r"#x1B\[[0-9;]*[A-Za-z]")
 
@@ -46,58 +45,41 @@ def skipped(reason: str) -> NbvalResult:
     return NbvalResult("skipped", reason)
 
 
-def check_goldens(goldens: GoldenSet, env: dict[str, str], cell_timeout: float | None, workdir: Path,
-                  jobs: int = 1, on_tenant: bool = False) -> NbvalResult:
-    """Run nbval over `goldens` with `env`, `jobs` golden notebooks at a time (one pytest each);
-    `workdir` (outside the run folder) receives their raw JUnit files. On a tenant, the outputs
-    are compared through the tenant's patterns too, and the test user is put back after each."""
+def check_goldens(goldens: GoldenSet, executed: Path, env: dict[str, str], workdir: Path,
+                  on_tenant: bool = False) -> NbvalResult:
+    """nbval over `goldens`, each compared with the notebook of the same name in `executed` (one
+    pytest for all); `workdir` (outside the run folder) receives its JUnit file. On a tenant, the
+    outputs are compared through the tenant's patterns too."""
     if goldens.skip_reason:
         return skipped(goldens.skip_reason)
-    sanitize, plugins = goldens.sanitize, []
+    # Only the plugins named here (pytest would import every installed one); the replay first, so
+    # that this package's import guard (runner/__init__.py) is in place before nbval imports nbformat.
+    sanitize, plugins = goldens.sanitize, ["-p", "mfa_helpers.runner.nbval_replay", "-p", "nbval.plugin",
+                                           f"--nbval-replay-dir={executed}"]
     if on_tenant:
         sanitize = workdir / "nbval_sanitize_tenant.cfg"
         committed = goldens.sanitize.read_text(encoding="utf-8") if goldens.sanitize else ""
         # The tenant's sections first: the committed ones rewrite 127.0.0.1:PORT addresses, which a
         # rehearsal's AUTH0_DOMAIN is.
         sanitize.write_text(tenant_patterns(env) + "\n" + committed, encoding="utf-8")
-        plugins = ["-p", "mfa_helpers.runner.nbval_tenant"]
-
-    def check(notebook: Path) -> tuple[int, list[NbvalCase], str]:
-        if not on_tenant:
-            return _check_one(notebook, sanitize, plugins, env, cell_timeout, workdir)
-        before, problem = factors_before(env)
-        har = workdir / f"nbval-{notebook.stem}.har"  # tells which factors the notebook created
-        code, cases, log = _check_one(notebook, sanitize, plugins, {**env, "MFA_KIT_HAR_PATH": str(har)},
-                                      cell_timeout, workdir)
-        if problem is None:
-            _, problem = put_back(env, before, har)
-        return (code or 1, cases, f"{log}\n\n{problem}") if problem else (code, cases, log)
-
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        checks = list(pool.map(check, goldens.notebooks))
-    cases = [case for _, case_list, _ in checks for case in case_list]
-    log = "\n\n".join(text for _, _, text in checks)
-    broken = [code for code, _, _ in checks if code not in (0, 1)]
-    if not broken and all(code == 0 for code, _, _ in checks):
-        return NbvalResult("passed", "", cases, log)
-    reason = f"{sum(c.failure is not None for c in cases)} of {len(cases)} golden cells differ or fail"
-    if broken:
-        reason = f"nbval could not run (pytest exit {broken[0]}): see nbval.log"
-    return NbvalResult("failed", reason, cases, log)
-
-
-def _check_one(notebook: Path, sanitize: Path | None, plugins: list[str], env: dict[str, str],
-               cell_timeout: float | None, workdir: Path) -> tuple[int, list[NbvalCase], str]:
-    junit = workdir / f"nbval-{notebook.stem}.xml"
-    command = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-q", "-p", "no:cacheprovider",
-               *plugins, f"--confcutdir={notebook.parent}", f"--junitxml={junit}"]
+        plugins += ["-p", "mfa_helpers.runner.nbval_tenant"]
+    junit = workdir / "nbval.xml"
+    folder = goldens.notebooks[0].parent
+    command = [sys.executable, "-m", "pytest", "--nbval", "-q", "-p", "no:cacheprovider", *plugins,
+               f"--confcutdir={folder}", f"--junitxml={junit}"]
     if sanitize:
         command.append(f"--nbval-sanitize-with={sanitize}")
-    if cell_timeout:
-        command.append(f"--nbval-cell-timeout={cell_timeout:g}")
-    command.append(str(notebook))
-    proc = subprocess.run(command, env=env, cwd=notebook.parent, capture_output=True, text=True)
-    return proc.returncode, _cases(junit), _plain(f"$ {' '.join(command)}\n\n{proc.stdout}\n{proc.stderr}")
+    command += [str(notebook) for notebook in goldens.notebooks]
+    proc = subprocess.run(command, env={**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}, cwd=folder,
+                          capture_output=True, text=True)
+    cases = _cases(junit)
+    log = _plain(f"$ {' '.join(command)}\n\n{proc.stdout}\n{proc.stderr}")
+    if proc.returncode == 0:
+        return NbvalResult("passed", "", cases, log)
+    reason = f"{sum(c.failure is not None for c in cases)} of {len(cases)} golden cells differ or fail"
+    if proc.returncode != 1:
+        reason = f"nbval could not run (pytest exit {proc.returncode}): see nbval.log"
+    return NbvalResult("failed", reason, cases, log)
 
 
 def _plain(text: str) -> str:

@@ -59,6 +59,7 @@ class Outcome:
 def replay(job: Job) -> Outcome:
     """Run one notebook headless (in a pool worker); never raises, the failure is in the Outcome."""
     import papermill
+    from papermill.engines import papermill_engines
     from papermill.exceptions import PapermillExecutionError
 
     before, error = frozenset(), None
@@ -68,6 +69,7 @@ def replay(job: Job) -> Outcome:
     if error:
         now = time.time()
         return Outcome(job.notebook, now, now, error)
+    papermill_engines.register(SAVE_AT_END, _save_at_end_engine())
     saved_env, saved_fds = dict(os.environ), {fd: os.dup(fd) for fd in (1, 2)}
     os.environ.clear()
     os.environ.update(job.env)
@@ -86,6 +88,7 @@ def replay(job: Job) -> Outcome:
             execution_timeout=math.ceil(job.cell_timeout) if job.cell_timeout else None,
             progress_bar=False,
             log_output=False,
+            engine_name=SAVE_AT_END,
         )
     except PapermillExecutionError as exc:
         error, in_cell = f"{exc.ename}: {exc.evalue}", True
@@ -108,6 +111,27 @@ def replay(job: Job) -> Outcome:
     return Outcome(job.notebook, started, finished, error, in_cell, left_behind)
 
 
+SAVE_AT_END = "mfa-kit-save-at-end"
+
+
+def _save_at_end_engine() -> type:
+    """papermill's nbclient engine, writing the executed notebook when the run stops (passed, failed,
+    timed out or with a dead kernel, cell statuses included) rather than twice per cell as well:
+    each write validates and serialises the whole notebook, which cost more than the cells' work."""
+    from papermill.engines import NBClientEngine
+
+    class SaveAtEnd(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):  # type: ignore[no-untyped-def]
+            output_path, nb_man.output_path = nb_man.output_path, None  # no save per cell
+            try:
+                super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            finally:
+                nb_man.output_path = output_path  # papermill's notebook_complete() then saves it
+
+    return SaveAtEnd
+
+
 def _kernel_name(notebook: Path) -> str:
     """The notebook's kernel, or python3 for a notebook saved without kernelspec metadata."""
     import nbformat
@@ -116,28 +140,48 @@ def _kernel_name(notebook: Path) -> str:
     return spec.get("name") or "python3"
 
 
-def replay_all(jobs: list[Job], workers: int, show_progress: bool = True) -> list[Outcome]:
-    """Replay `jobs` on `workers` processes; outcomes come back in the jobs' order."""
-    context = multiprocessing.get_context("spawn")  # no inherited threads (the in-process emulator)
-    outcomes: dict[Path, Outcome] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool, tqdm(
-        total=len(jobs), desc="notebooks", unit="nb", file=sys.stderr, disable=not show_progress
-    ) as bar:
-        submitted = {pool.submit(replay, job): job for job in jobs}
-        pending: set[Future[Outcome]] = set(submitted)
-        failed, shown, ticking = 0, None, sys.stderr.isatty()  # a CI log gets a line per change only
-        while pending:
-            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in done:
-                outcome = _outcome(future, submitted[future])
-                outcomes[outcome.notebook] = outcome
-                failed += outcome.error is not None
-                bar.update(1)
-            state = {"running": min(workers, sum(1 for f in pending if f.running())), "failed": failed}
-            if ticking or state != shown:
-                bar.set_postfix(state, refresh=True)
-                shown = state
-    return [outcomes[job.notebook] for job in jobs]
+class Workers:
+    """The pool's processes, started as the block opens (`with Workers(n) as workers:`), so that
+    their start (a Python and papermill's imports each) overlaps whatever comes before the first
+    notebook, such as the emulator's start."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        # spawn: no inherited threads (the in-process emulator)
+        self._pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_import_papermill)
+
+    def __enter__(self) -> "Workers":
+        for _ in range(self.count):  # each submission to a pool with no idle process starts one
+            self._pool.submit(os.getpid)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+
+    def replay_all(self, jobs: list[Job], show_progress: bool = True) -> list[Outcome]:
+        """Replay `jobs` on the workers; outcomes come back in the jobs' order."""
+        outcomes: dict[Path, Outcome] = {}
+        with tqdm(total=len(jobs), desc="notebooks", unit="nb", file=sys.stderr, disable=not show_progress) as bar:
+            submitted = {self._pool.submit(replay, job): job for job in jobs}
+            pending: set[Future[Outcome]] = set(submitted)
+            failed, shown, ticking = 0, None, sys.stderr.isatty()  # a CI log gets a line per change only
+            while pending:
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    outcome = _outcome(future, submitted[future])
+                    outcomes[outcome.notebook] = outcome
+                    failed += outcome.error is not None
+                    bar.update(1)
+                state = {"running": min(self.count, sum(1 for f in pending if f.running())), "failed": failed}
+                if ticking or state != shown:
+                    bar.set_postfix(state, refresh=True)
+                    shown = state
+        return [outcomes[job.notebook] for job in jobs]
+
+
+def _import_papermill() -> None:
+    import papermill  # noqa: F401  (replay's import, done while the worker waits for its first job)
 
 
 def _outcome(future: Future[Outcome], job: Job) -> Outcome:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mfa_helpers import MfaClient, VirtualAuthenticator, protocol
+from mfa_helpers.display import Table
 from mfa_helpers.support.diagnose import Finding, diagnose
 from mfa_helpers.errors import Auth0Error, AuthorizationPending, KitError, MfaRequired
 from mfa_helpers.walkthrough import REDIRECT_URI, Outcome, browser_login
@@ -537,14 +538,11 @@ class Reproduction:
         return "\n\n".join(parts)
 
 
-def catalogue_table() -> "pandas.DataFrame":
+def catalogue_table() -> Table:
     """The catalogue as a table: name, title, symptom (status error: description), needs."""
-    import pandas
-
-    return pandas.DataFrame(
-        [{"name": s.name, "title": s.title,
-          "symptom": f"{s.error.status} {s.error.error}: {s.error.description}",
-          "needs": ", ".join(s.needs)} for s in CATALOGUE.values()]).set_index("name")
+    return Table(("name", "title", "symptom", "needs"), tuple(
+        (s.name, s.title, f"{s.error.status} {s.error.error}: {s.error.description}", ", ".join(s.needs))
+        for s in CATALOGUE.values()))
 
 
 def scenario(name: str) -> Scenario:
