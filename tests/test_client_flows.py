@@ -19,8 +19,8 @@ def _enroll_otp(client):
 
 
 def _last_otp(client) -> str:
-    return next(e.request_json["otp"] for e in reversed(client.session.exchanges)
-                if e.request_json and "otp" in e.request_json)
+    return next(e.request_data["otp"] for e in reversed(client.session.exchanges)
+                if "otp" in e.request_data)
 
 
 def _otp_user(emu) -> MfaClient:
@@ -35,7 +35,7 @@ def test_otp_enrollment_login_mfa_required_associate_confirm(client):
     assert enrollment["barcode_uri"].startswith("otpauth://totp/") and len(enrollment["recovery_codes"]) == 1
     assert tokens["token_type"] == "Bearer" and decode_token(tokens["access_token"]).expires_at
     assert [e.status for e in client.session.exchanges] == [403, 200, 200]
-    assert client.session.exchanges[2].request_json["grant_type"] == protocol.GRANT_MFA_OTP
+    assert client.session.exchanges[2].request_data["grant_type"] == protocol.GRANT_MFA_OTP
 
 
 def test_delete_authenticators_completes_mfa_first_and_removes_the_recovery_code_last(client):
@@ -173,7 +173,7 @@ def test_poll_oob_backs_off_by_five_seconds_after_slow_down(client):
 
     threading.Thread(target=approve_after_slow_down, daemon=True).start()
     tokens = client.poll_oob(required.mfa_token, enrollment["oob_code"], interval=0.05, timeout=20)
-    polls = [e for e in client.session.exchanges if e.request_json and e.request_json.get("grant_type") == protocol.GRANT_MFA_OOB]
+    polls = [e for e in client.session.exchanges if e.request_data.get("grant_type") == protocol.GRANT_MFA_OOB]
     slow = next(i for i, e in enumerate(polls) if e.status == 429)
     assert "access_token" in tokens and polls[slow].response_json["error"] == "slow_down"
     assert (polls[slow + 1].started - polls[slow].started).total_seconds() >= 5
