@@ -109,6 +109,8 @@ class Outcome:
         if self.error is not None:
             return {"status": self.status, "error": self.error.error,
                     "error_description": self.error.error_description}
+        if isinstance(self.response, list):  # GET /mfa/authenticators: which kinds, not the ids
+            return {"status": self.status, "listed": sorted(kind_of(a) for a in self.response)}
         fields = sorted(self.response) if isinstance(self.response, dict) else []
         return {"status": self.status, "fields": fields,
                 **{k: self.response[k] for k in PLAIN_FIELDS if k in fields}}
@@ -372,11 +374,11 @@ class Walkthrough:
     def after_expiry(self, step: str, token: str, move_clock: str | bool, call: Callable[..., Any],
                      *args: Any) -> Outcome:
         """`call` once `token` has expired: the emulator's clock moves past its `exp`. That clock is
-        shared by every run on the emulator, so `move_clock` "auto" moves it interactively only
-        (headless runs share an emulator in parallel); a tenant would take the token's lifetime."""
+        shared by every token and run on the emulator, so this happens only with `move_clock` true
+        ("auto": interactively only)."""
         if not resolve_flag(move_clock, auto=not self.headless):
-            return Outcome(step, note="not run: it moves the emulator's shared clock (run interactively, "
-                                      "or with move_clock true on an emulator of your own)")
+            return Outcome(step, note="not run: it moves the emulator's shared clock a day forward "
+                                      "(run with move_clock true on an emulator of your own)")
         if self.client.emulator is None:
             return Outcome(step, note="not run: on a tenant, wait for the token's expiry, then send it again")
         claims = decode_token(token).claims
@@ -790,9 +792,10 @@ DISCOVERY_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "
 
 
 def discovery_summary(discovery: Mapping[str, Any], client: MfaClient) -> dict[str, Any]:
-    """What discovery says, checked as Auth0's SDKs check it: the issuer is https://<domain called>/
-    (on the emulator too, whatever its own address), and the endpoints the flows need are there."""
-    return {"issuer_matches_address": discovery.get("issuer") == f"https://{client.domain}/",
+    """What discovery says, checked as Auth0's SDKs check it: the issuer is https://DOMAIN/, DOMAIN
+    being the domain requests are addressed to (not the network address: the emulator answers at
+    http://127.0.0.1:PORT as https://DOMAIN/), and the endpoints the flows need are there."""
+    return {"issuer_matches_domain": discovery.get("issuer") == f"https://{client.domain}/",
             "missing_endpoints": [k for k in DISCOVERY_ENDPOINTS if not discovery.get(k)]}
 
 

@@ -434,7 +434,7 @@ def test_discovery_summary_checks_issuer_and_the_endpoints_the_flows_use():
     from types import SimpleNamespace
     client = SimpleNamespace(domain="tenant.eu.auth0.com", base_url="http://127.0.0.1:8080")
     good = {"issuer": "https://tenant.eu.auth0.com/", **{k: "https://x" for k in wk.DISCOVERY_ENDPOINTS}}
-    assert wk.discovery_summary(good, client) == {"issuer_matches_address": True, "missing_endpoints": []}
+    assert wk.discovery_summary(good, client) == {"issuer_matches_domain": True, "missing_endpoints": []}
     bad = {**good, "issuer": "https://tenant.eu.auth0.com", "mfa_challenge_endpoint": None}
-    assert wk.discovery_summary(bad, client) == {"issuer_matches_address": False,
+    assert wk.discovery_summary(bad, client) == {"issuer_matches_domain": False,
                                                  "missing_endpoints": ["mfa_challenge_endpoint"]}
