@@ -164,9 +164,10 @@ class Walkthrough:
                  "text/plain": f"{key} = {text}"}, raw=True)
 
     # -- signing in ---------------------------------------------------------------------------
-    def sign_in(self, *, audience: str | None = None, scope: str = SIGN_IN_SCOPE) -> dict:
-        """Password grant as this notebook's user, asking for the MFA API audience by default."""
-        return self.client.login(audience=audience or self.client.mfa_audience, scope=scope)
+    def sign_in(self, *, audience: str | None = None, scope: str = SIGN_IN_SCOPE, realm: str | None = None) -> dict:
+        """Password grant as this notebook's user, asking for the MFA API audience by default
+        (the password-realm grant when a `realm`, the connection's name, is given)."""
+        return self.client.login(audience=audience or self.client.mfa_audience, scope=scope, realm=realm)
 
     def mfa_required(self, **sign_in: Any) -> MfaRequired:
         """Sign in and return the `mfa_required` answer (an error if the tenant skipped MFA)."""
@@ -709,6 +710,14 @@ def lookalike_audience(client: MfaClient) -> str:
     """The API the seeds' thread created on the custom domain, https://CUSTOM_DOMAIN/mfa: a token
     for it is no MFA API token."""
     return custom_domain_audience(client).rstrip("/")
+
+
+DEFAULT_CONNECTION = "Username-Password-Authentication"  # Auth0's default database connection
+
+
+def connection_name(client: MfaClient) -> str:
+    """The database connection to name as `realm`: AUTH0_REALM, else Auth0's default one."""
+    return client.settings.realm or DEFAULT_CONNECTION
 
 
 def without_trailing_slash(audience: str) -> str:

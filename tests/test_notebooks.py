@@ -65,6 +65,7 @@ EXPECTED = {
         "mfa_token_present": True,
         "authenticators": [],
         "wrong_password": error("wrong_password"),
+        "password_realm": error("mfa_required"),
         "cleanup": {"deleted": [], "left_untouched": 0},
     },
     "03_enroll_otp": {
@@ -75,6 +76,8 @@ EXPECTED = {
                    "audiences": [AUDIENCE, "https://mfa-kit-demo.us.auth0.com/userinfo"],
                    "scope": sorted(MFA_SCOPE.split())},
         "authenticators": [RECOVERY, TOTP],
+        # MFA done when the refresh token was issued: new tokens, no new challenge, no new refresh token
+        "refresh": {**SIGNED_IN, "fields": [f for f in TOKENS if f != "refresh_token"]},
         "cleanup": {"deleted": ["totp", "recovery-code"], "left_untouched": 0},
     },
     "04_list_and_remove": {

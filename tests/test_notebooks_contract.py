@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
+import subprocess
+import sys
 
 import nbformat
 import pytest
 from papermill.inspection import _infer_parameters
 from papermill.iorw import load_notebook_node
 
-from notebook_runs import NOTEBOOKS_DIR, notebook_names
+from mfa_helpers.runner import strip
+from notebook_runs import GOLDEN_DIR, NOTEBOOKS_DIR, notebook_names
 
 NAMES = notebook_names()
 INTERACTIVE_TAGS = {"interactive", "nbval-skip"}
@@ -91,3 +95,36 @@ def test_connects_under_its_own_name_records_and_cleans_up(name):
     assert any(f'walkthrough.connect("{name}", headless)' in s for s in sources)
     assert any("wt.record(" in s for s in sources)
     assert sources[-1] == "wt.finish()"
+
+
+@pytest.mark.parametrize("name", [*NAMES, "reproduce"])
+def test_committed_exactly_as_the_git_clean_filter_writes_them(name):
+    path = NOTEBOOKS_DIR / f"{name}.ipynb"
+    assert strip.dumps(strip.strip(json.loads(path.read_text(encoding="utf-8")))) == path.read_text(encoding="utf-8")
+
+
+def test_a_notebook_saved_after_a_run_leaves_git_status_clean(tmp_path):
+    """What `make lab` configures, in a fresh repository: the golden (an executed notebook, with
+    outputs, counts and language_info) saved over the committed one is no change for git."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(tmp_path), *args], capture_output=True, text=True, check=True).stdout
+
+    git("init", "-q")
+    git("config", "user.email", "t@example.com")
+    git("config", "user.name", "t")
+    git("config", "filter.mfa-kit-notebook.clean", f"{sys.executable} -m mfa_helpers.runner.strip")
+    (tmp_path / ".gitattributes").write_text((NOTEBOOKS_DIR.parent / ".gitattributes").read_text())
+    (tmp_path / "notebooks").mkdir()
+    notebook = tmp_path / "notebooks" / "01_setup.ipynb"
+    notebook.write_bytes((NOTEBOOKS_DIR / "01_setup.ipynb").read_bytes())
+    git("add", "-A")
+    git("commit", "-qm", "notebooks")
+    executed = json.loads((GOLDEN_DIR / "01_setup.ipynb").read_text(encoding="utf-8"))
+    executed["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    executed["metadata"]["language_info"] = {"name": "python", "version": "3.11.7", "mimetype": "text/x-python"}
+    assert any(cell.get("outputs") for cell in executed["cells"])
+    notebook.write_text(json.dumps(executed, indent=1), encoding="utf-8")
+    assert git("status", "--porcelain") == ""
+    executed["cells"][0]["source"] = "# edited by the learner"
+    notebook.write_text(json.dumps(executed, indent=1), encoding="utf-8")
+    assert git("status", "--porcelain").strip() == "M notebooks/01_setup.ipynb"  # real edits still show
