@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: verify test bench lab emulator install clean git-filter
+.PHONY: verify test bench lab emulator install clean
 
 verify: $(STAMP)  ## replay every notebook headless on the emulator and write a report
 	$(BIN)/mfa-kit verify $(ARGS)
@@ -18,14 +18,8 @@ bench: $(DEV)     ## emulator load and notebook replay timings, as ratios agains
 	$(BIN)/python benchmarks/replay.py
 	$(BIN)/python benchmarks/diagnose_har.py
 
-lab: $(STAMP) git-filter ## emulator in the background + JupyterLab at the first notebook
+lab: $(STAMP)     ## emulator in the background + JupyterLab at the first notebook
 	$(BIN)/mfa-kit lab $(ARGS)
-
-# The clean filter .gitattributes names for notebooks/*.ipynb: what JupyterLab saves (outputs,
-# counts, widget state) never shows in `git status`. Skipped outside a git checkout.
-git-filter: $(STAMP)
-	-@git rev-parse --is-inside-work-tree >/dev/null 2>&1 && \
-	  git config filter.mfa-kit-notebook.clean "$(CURDIR)/$(BIN)/python -m mfa_helpers.runner.strip"
 
 emulator: $(STAMP) ## the emulator alone, in the foreground
 	$(BIN)/mfa-kit emulator $(ARGS)

@@ -29,7 +29,7 @@ def _pretty(text: str | None, content_type: str = "") -> str:
     if not text:
         return ""
     if "x-www-form-urlencoded" in content_type:
-        return "\n&".join(text.split("&"))
+        return "\n&".join(f"{k}={v}" for k, v in parse_qsl(text, keep_blank_values=True))  # decoded to read
     if "text/html" in content_type:
         title = re.search(r"<title>(.*?)</title>", text, re.S)
         return f"(HTML page{': ' + title.group(1).strip() if title else ''}, {len(text)} characters)"

@@ -1,16 +1,14 @@
-"""The git clean filter for the notebooks: what JupyterLab saves (outputs, execution counts, widget
-state, the kernel's language_info, view metadata) is dropped on its way into git, so that running
-and autosaving the notebooks leaves `git status` clean. Like nbstripout, but down to the exact form
-the notebooks are committed in (tests/test_notebooks_contract.py checks it).
-
-    git config filter.mfa-kit-notebook.clean "$PWD/.venv/bin/python -m mfa_helpers.runner.strip"
-
-(`make lab` runs it; `.gitattributes` names the filter for notebooks/*.ipynb.)
+"""Notebooks saved as committed: what a run adds (outputs, execution counts, widget state, the
+kernel's language_info, view metadata) is dropped when JupyterLab saves one of the kit's notebooks,
+so that running and autosaving them during `make lab` leaves `git status` clean. (A git clean
+filter, nbstripout's way, is not enough: `git status` flags a file whose size changed without
+running the filter.) The outputs stay on screen during the session; reopened, the notebook is as
+committed, ready to run again. tests/test_notebooks_contract.py checks the committed form.
 """
 from __future__ import annotations
 
 import json
-import sys
+from pathlib import PurePosixPath
 from typing import Any
 
 # What a committed notebook keeps: the kernel to start, the runner's `mfa_kit` needs, and per cell
@@ -30,7 +28,7 @@ def strip(notebook: dict[str, Any]) -> dict[str, Any]:
 
 def _cell(cell: dict[str, Any]) -> dict[str, Any]:
     old = cell.get("metadata", {})
-    metadata = {k: old[k] for k in CELL_METADATA if k in old}
+    metadata = {k: old[k] for k in CELL_METADATA if old.get(k)}  # papermill adds "tags": []
     if old.get("jupyter", {}).get("source_hidden"):
         metadata["jupyter"] = {"source_hidden": True}
     cell = {**cell, "metadata": metadata}
@@ -44,18 +42,8 @@ def dumps(notebook: dict[str, Any]) -> str:
     return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def main() -> int:
-    """stdin -> stdout, as git runs a clean filter. Text that is not a notebook passes unchanged."""
-    data = sys.stdin.buffer.read()
-    try:
-        notebook = json.loads(data)
-    except ValueError:
-        notebook = None
-    if isinstance(notebook, dict) and "cells" in notebook:
-        data = dumps(strip(notebook)).encode("utf-8")
-    sys.stdout.buffer.write(data)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def pre_save(model: dict[str, Any], path: str, **_: Any) -> None:
+    """Jupyter Server's pre_save_hook (`mfa-kit lab` sets it): strip notebooks/*.ipynb."""
+    if model.get("type") == "notebook" and PurePosixPath(path).parent.name == "notebooks":
+        import nbformat
+        model["content"] = nbformat.from_dict(strip(model["content"]))
