@@ -425,16 +425,16 @@ def dropped_while_idle(exc: BaseException) -> bool:
     """A reused connection the server had closed: no response byte came back (RemoteDisconnected),
     or the connection was reset or its pipe broken while the request was being written."""
     seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
+    stack: list[BaseException] = [exc]
     while stack:
         current = stack.pop()
-        if current is None or id(current) in seen:
+        if id(current) in seen:
             continue
         seen.add(id(current))
         if isinstance(current, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)):
             return True
-        stack.extend([current.__cause__, current.__context__, getattr(current, "reason", None),
-                      *[a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]])
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *getattr(current, "args", ())]
+        stack.extend(a for a in linked if isinstance(a, BaseException))  # a reason may be a plain str
     return False
 
 
