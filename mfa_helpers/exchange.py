@@ -118,10 +118,9 @@ class Exchange:
                 lines.append(f"  -H {shlex.quote(header)}")
         fields = self.request_fields()
         if isinstance(fields, list):  # a form: one --data-urlencode per field, secrets as variables
-            for (name, value), (_, shown) in zip(fields, redact.redact_pairs(fields)):
-                text = f"{name}={value}"
-                lines.append(f'  --data-urlencode "{name}={variable(name)}"' if shown != value
-                             else f"  --data-urlencode {shlex.quote(text)}")
+            for name, value in fields:
+                lines.append(f'  --data-urlencode "{name}={variable(name)}"' if redact.redact_param(name, value) != value
+                             else f"  --data-urlencode {shlex.quote(f'{name}={value}')}")
         elif isinstance(fields, dict):  # JSON: secrets spliced in as "'"$VAR"'"
             shown = redact.redact_json(fields)
             parts = [f"{json.dumps(k)}:\"'\"{variable(k)}\"'\"" if shown[k] != v and isinstance(v, str)

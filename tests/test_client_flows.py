@@ -51,9 +51,9 @@ def test_delete_authenticators_completes_mfa_first_and_removes_the_recovery_code
     # Signed in again for the MFA API audience, completed MFA with the OTP, deleted with its token;
     # the recovery code went with the last factor: its 404 is no error.
     sign_in, confirm, *deletes = client.session.exchanges[mark:]
-    assert sign_in.status == 403 and sign_in.request_json["audience"] == client.mfa_audience
-    assert "remove:authenticators" in sign_in.request_json["scope"].split()
-    assert confirm.request_json["grant_type"] == protocol.GRANT_MFA_OTP and confirm.status == 200
+    assert sign_in.status == 403 and sign_in.request_data["audience"] == client.mfa_audience
+    assert "remove:authenticators" in sign_in.request_data["scope"].split()
+    assert confirm.request_data["grant_type"] == protocol.GRANT_MFA_OTP and confirm.status == 200
     assert [(e.method, e.status) for e in deletes] == [("DELETE", 204), ("DELETE", 404)]
     assert all(e.request_headers["Authorization"] == f"Bearer {confirm.response_json['access_token']}"
                for e in deletes)
@@ -68,7 +68,7 @@ def test_delete_authenticators_with_the_recovery_code_keeps_the_new_one_and_any_
     removal = client.delete_authenticators([otp], recovery_code=enrollment["recovery_codes"][0])
     assert removal.removed == [otp] and removal.recovery_code not in (None, enrollment["recovery_codes"][0])
     recovered = client.session.exchanges[-2]
-    assert recovered.request_json["grant_type"] == protocol.GRANT_MFA_RECOVERY_CODE
+    assert recovered.request_data["grant_type"] == protocol.GRANT_MFA_RECOVERY_CODE
     with pytest.raises(Auth0Error) as missing:  # a factor's own 404 is an error
         client.delete_authenticators([otp], access_token=recovered.response_json["access_token"])
     assert missing.value.is_("authenticator_not_found")

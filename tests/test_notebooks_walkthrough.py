@@ -185,7 +185,7 @@ def test_cleanup_completes_mfa_again_with_the_runs_otp_when_its_access_token_is_
     mark = len(run.client.session)
     deleted, kept = run.cleanup()
     assert (deleted, kept) == (["totp", "recovery-code"], 0) and run.authenticators() == []
-    grants = [e.request_json.get("grant_type") for e in run.client.session.exchanges[mark:]
+    grants = [e.request_data.get("grant_type") for e in run.client.session.exchanges[mark:]
               if e.url.endswith("/oauth/token")]
     assert grants == ["password", "http://auth0.com/oauth/grant-type/mfa-otp"]
     assert _deletes(run) == [("totp", 401), ("totp", 204), ("recovery-code", 404)]
