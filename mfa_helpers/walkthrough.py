@@ -256,14 +256,15 @@ class Walkthrough:
 
     # -- factors ------------------------------------------------------------------------------
     def enroll(self, kind: str, token: str | None = None, *, phone_number: str = DEMO_PHONE,
-               email: str = "") -> dict:
-        """POST /mfa/associate for `kind` (otp, sms, voice, email, push) with the run's best token."""
+               email: str = "", client: MfaClient | None = None) -> dict:
+        """POST /mfa/associate for `kind` (otp, sms, voice, email, push) with the run's best token
+        (through `client`, e.g. the custom-domain one); kept as this run's own, for cleanup."""
         body = dict(ENROLL[kind])
         if kind in ("sms", "voice"):
             body["phone_number"] = phone_number
         if kind == "email":
             body["email"] = email or self.username
-        response = self.client.associate(token or self._bearer(), **body)
+        response = (client or self.client).associate(token or self._bearer(), **body)
         self._remember_enrollment(response)
         return response
 

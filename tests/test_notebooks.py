@@ -154,8 +154,8 @@ EXPECTED = {
                       "scope": sorted(MFA_SCOPE.split())},
         "associate": OTP_ENROLLMENT,
         "confirm": SIGNED_IN,
-        "authenticators": [RECOVERY, TOTP],
-        "cleanup": {"deleted": ["totp", "recovery-code"], "left_untouched": 0},
+        "authenticators": [RECOVERY, factor("totp", "otp", active=False), TOTP],  # the lookalike's, never confirmed
+        "cleanup": {"deleted": ["totp", "totp", "recovery-code"], "left_untouched": 0},
     },
 }
 
