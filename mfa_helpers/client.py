@@ -8,6 +8,7 @@ from __future__ import annotations
 import atexit
 import base64
 import hashlib
+import http.client
 import json
 import logging
 import secrets as pysecrets
@@ -306,14 +307,6 @@ class MfaClient:
         return AuthorizeRequest(url=url, redirect_uri=redirect_uri, state=state, code_verifier=verifier,
                                 client_id=client_id)
 
-    def open_authorize(self, request: AuthorizeRequest) -> Exchange:
-        """GET the /authorize URL as the browser does, recorded: a HAR of the session then shows the
-        audience and scope asked for, as a customer's browser HAR would. Errors are not raised."""
-        headers = {"Accept": "text/html"}
-        if self.emulator is not None and self.settings.use_custom_domain:
-            headers["Host"] = self.settings.custom_domain
-        return self._send("GET", request.url, headers, None)
-
     def exchange_code(self, code: str, request: AuthorizeRequest) -> dict[str, Any]:
         """The authorization_code grant for a code that came back to `request.redirect_uri`."""
         self.session.add_secrets(code)
@@ -335,28 +328,46 @@ class MfaClient:
         issuer = self.openid_configuration()["issuer"]
         return verify_token(token, self.jwks(), audience=audience, issuer=issuer)
 
+    def open_authorize(self, request: AuthorizeRequest) -> Exchange:
+        """GET the /authorize URL as the browser does, recorded like every exchange (a HAR of the
+        session shows the audience and scope asked for, as a customer's browser HAR would): the
+        login page, or a redirect back to `redirect_uri` with `code`, or with `error`. Not raised."""
+        return self._send("GET", request.url, self._headers("text/html"), None)
+
+    def submit_login(self, fields: Mapping[str, str]) -> Exchange:
+        """Post the emulator's login form (POST /u/login), recorded: a redirect back to the app with
+        the code, or the page again with the error (a real tenant's Universal Login takes a person)."""
+        headers = {**self._headers("text/html"), "Content-Type": "application/x-www-form-urlencoded"}
+        return self._send("POST", f"{self.base_url}/u/login", headers, urlencode(dict(fields)))
+
     # -- HTTP -------------------------------------------------------------------------------
+
+    def _headers(self, accept: str) -> dict[str, str]:
+        headers = {"Accept": accept}
+        if self.emulator is not None and self.settings.use_custom_domain:
+            headers["Host"] = self.settings.custom_domain
+        return headers
 
     def _client_auth(self) -> dict[str, Any]:
         return {"client_id": self.settings.client_id, "client_secret": self.settings.client_secret}
 
     def _token(self, body: dict[str, Any], auth: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST /oauth/token, form-encoded as Auth0's docs and SDKs send it."""
         body = {**(self._client_auth() if auth is None else auth), **body}
-        return self._call("POST", "/oauth/token", body=body).response_json
+        return self._call("POST", "/oauth/token", body=body, form=True).response_json
 
     def _call(self, method: str, path: str, *, body: dict[str, Any] | None = None,
-              bearer: str | None = None) -> Exchange:
+              bearer: str | None = None, form: bool = False) -> Exchange:
         """Send, record, and raise the typed error for an error answer (waiting out 429s when the
-        client was built with retry_on_429)."""
-        headers = {"Accept": "application/json"}
-        if self.emulator is not None and self.settings.use_custom_domain:
-            headers["Host"] = self.settings.custom_domain
+        client was built with retry_on_429). `form`: the body as application/x-www-form-urlencoded."""
+        headers = self._headers("application/json")
         if bearer is not None:
             headers["Authorization"] = f"Bearer {bearer}"
         text = None
         if body is not None:
-            text = json.dumps({k: v for k, v in body.items() if v is not None})
-            headers["Content-Type"] = "application/json"
+            fields = {k: v for k, v in body.items() if v is not None}
+            text = urlencode(fields) if form else json.dumps(fields)
+            headers["Content-Type"] = "application/x-www-form-urlencoded" if form else "application/json"
         retries = self.retry_on_429
         while True:
             exchange = self._send(method, self.base_url + path, headers, text)
@@ -374,8 +385,7 @@ class MfaClient:
         started = datetime.now(timezone.utc)
         clock = time.perf_counter()
         try:
-            response = self.http.request(method, url, data=text.encode() if text is not None else None,
-                                         headers=headers, timeout=self.settings.timeout, allow_redirects=False)
+            response = self._request(method, url, headers, text)
         except requests.RequestException as exc:
             kind = classify_network_error(exc)
             exchange = self.session.record(Exchange(
@@ -392,9 +402,40 @@ class MfaClient:
             log.debug("%s", json.dumps(exchange.redacted(self.session.known_secrets()), ensure_ascii=False))
         return exchange
 
+    def _request(self, method: str, url: str, headers: dict[str, str], text: str | None) -> requests.Response:
+        """One request; sent once more on a fresh connection when a kept-alive one turns out closed
+        (the server dropped it while idle, before reading the request: nothing was processed)."""
+        def send() -> requests.Response:
+            return self.http.request(method, url, data=text.encode() if text is not None else None,
+                                     headers=headers, timeout=self.settings.timeout, allow_redirects=False)
+        try:
+            return send()
+        except requests.ConnectionError as exc:
+            if not dropped_while_idle(exc):
+                raise
+            log.info("%s %s: the server had closed the kept-alive connection; sending again", method, url)
+        return send()
+
     def __repr__(self) -> str:
         return (f"<MfaClient target={self.settings.target} url={self.base_url} domain={self.domain} "
                 f"client_id={self.settings.client_id} exchanges={len(self.session)}>")
+
+
+def dropped_while_idle(exc: BaseException) -> bool:
+    """A reused connection the server had closed: no response byte came back (RemoteDisconnected),
+    or the connection was reset or its pipe broken while the request was being written."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)):
+            return True
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *getattr(current, "args", ())]
+        stack.extend(a for a in linked if isinstance(a, BaseException))  # a reason may be a plain str
+    return False
 
 
 def _pick_client(tenant: dict[str, Any], client_id: str | None) -> dict[str, Any]:

@@ -6,9 +6,10 @@ import base64
 import html
 import io
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 
 from . import redact
@@ -23,9 +24,15 @@ LIVE_ONLY_TEXT = ("QR code for the authenticator app: live display only, never s
                   "Click 'Show QR code' in JupyterLab, or call show_qr(barcode_uri, keep=True) to keep it.")
 
 
-def _pretty(text: str | None) -> str:
+def _pretty(text: str | None, content_type: str = "") -> str:
+    """JSON indented, a form one field a line, an HTML page by its title (the HAR keeps it whole)."""
     if not text:
         return ""
+    if "x-www-form-urlencoded" in content_type:
+        return "\n&".join(f"{k}={v}" for k, v in parse_qsl(text, keep_blank_values=True))  # decoded to read
+    if "text/html" in content_type:
+        title = re.search(r"<title>(.*?)</title>", text, re.S)
+        return f"(HTML page{': ' + title.group(1).strip() if title else ''}, {len(text)} characters)"
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except ValueError:
@@ -59,24 +66,40 @@ def exchange_html(exchange: Exchange, secrets: set[str] | frozenset[str] = froze
         "<div class='mfa-kit-exchange' style='margin:6px 0'>"
         f"<div style='display:flex;gap:8px'>"
         f"<div {box}><b>{html.escape(view['method'])}</b> <code>{html.escape(view['url'])}</code>"
-        f"{_headers_html(request_headers)}<pre {pre}>{html.escape(_pretty(view['request_body']))}</pre></div>"
+        f"{_headers_html(request_headers)}{_query_html(view['url'])}"
+        f"<pre {pre}>{html.escape(_pretty(view['request_body'], exchange.request_content_type))}</pre></div>"
         f"<div {box}>{_status_badge(view)}{_headers_html(response_headers)}"
-        f"<pre {pre}>{html.escape(_pretty(view['response_body']))}</pre></div>"
+        f"<pre {pre}>{html.escape(_pretty(view['response_body'], exchange.response_content_type))}</pre></div>"
         "</div>"
         f"<details><summary>curl</summary><pre {pre}>{curl}</pre></details>"
         "</div>"
     )
 
 
-def session_html(session: Session) -> str:
+def _query_html(url: str) -> str:
+    """A long query (an /authorize URL) one parameter a line, so audience and scope stand out."""
+    pairs = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    if len(pairs) < 4:
+        return ""
+    rows = "".join(f"<tr><td style='text-align:left'><code>{html.escape(k)}</code></td><td style='text-align:left'>"
+                   f"<code>{html.escape(v)}</code></td></tr>" for k, v in pairs)
+    return f"<table style='font-size:85%;margin:4px 0'>{rows}</table>"
+
+
+def session_html(session: Session, exchanges: list[Exchange] | None = None) -> str:
     secrets = session.known_secrets()
-    return "".join(exchange_html(exchange, secrets) for exchange in session.exchanges)
+    return "".join(exchange_html(exchange, secrets) for exchange in (session.exchanges if exchanges is None else exchanges))
 
 
-def show(item: Exchange | Session) -> None:
-    """Render an exchange, or every exchange of a session, in the notebook."""
+def show(item: Exchange | Session | list[Exchange], session: Session | None = None) -> None:
+    """Render an exchange, a list of exchanges (with `session`'s secrets known), or a whole session."""
     from IPython.display import HTML, display
-    display(HTML(session_html(item) if isinstance(item, Session) else exchange_html(item)))
+    if isinstance(item, Session):
+        display(HTML(session_html(item)))
+    elif isinstance(item, list):
+        display(HTML(session_html(session or Session(), item)))
+    else:
+        display(HTML(exchange_html(item, session.known_secrets() if session else frozenset())))
 
 
 def qr_html(barcode_uri: str) -> str:

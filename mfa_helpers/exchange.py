@@ -14,6 +14,9 @@ from . import __version__, redact
 
 # Headers a reader needs to replay a request; the rest (User-Agent, Content-Length, ...) is noise.
 CURL_HEADERS = ("host", "content-type", "authorization", "accept", "cookie")
+# The shell variable a curl command uses for a secret field (others: the field's name, upper-cased).
+CURL_VARIABLES = {"client_secret": "AUTH0_CLIENT_SECRET", "password": "AUTH0_PASSWORD",
+                  "username": "AUTH0_USERNAME"}
 
 
 @dataclass
@@ -52,6 +55,12 @@ class Exchange:
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
 
+    @property
+    def request_data(self) -> dict[str, Any]:
+        """The request body's fields as a dict, JSON or form-encoded ({} for no body)."""
+        fields = self.request_fields()
+        return dict(fields) if isinstance(fields, list) else fields if isinstance(fields, dict) else {}
+
     def request_fields(self) -> Any:
         """The request body as data: JSON value or form pairs (None for no body)."""
         if not self.request_body:
@@ -88,15 +97,42 @@ class Exchange:
         }
 
     def to_curl(self) -> str:
-        """A copy-pasteable curl command for this request, with every secret replaced."""
+        """A curl command for this request that runs as shown once its secrets are exported as the
+        shell variables named in its first line ($AUTH0_CLIENT_SECRET, $MFA_TOKEN, ...)."""
         view = self.redacted()
+        variables: dict[str, None] = {}
+
+        def variable(field: str) -> str:
+            name = CURL_VARIABLES.get(field.lower(), field.upper())
+            variables[name] = None
+            return f"${name}"
+
         lines = [f"curl -X {self.method} {shlex.quote(view['url'])}"]
-        for name, value in view["request_headers"].items():
-            if name.lower() in CURL_HEADERS:
-                lines.append(f"  -H {shlex.quote(f'{name}: {value}')}")
-        if view["request_body"]:
+        for name, value in self.request_headers.items():
+            if name.lower() == "authorization" and " " in value:
+                scheme, credentials = value.split(" ", 1)
+                token = variable("access_token" if credentials.count(".") == 2 else "mfa_token")
+                lines.append(f'  -H "{name}: {scheme} {token}"')
+            elif name.lower() in CURL_HEADERS:
+                header = f"{name}: {view['request_headers'].get(name, value)}"
+                lines.append(f"  -H {shlex.quote(header)}")
+        fields = self.request_fields()
+        if isinstance(fields, list):  # a form: one --data-urlencode per field, secrets as variables
+            for name, value in fields:
+                lines.append(f'  --data-urlencode "{name}={variable(name)}"' if redact.redact_param(name, value) != value
+                             else f"  --data-urlencode {shlex.quote(f'{name}={value}')}")
+        elif isinstance(fields, dict):  # JSON: secrets spliced in as "'"$VAR"'"
+            shown = redact.redact_json(fields)
+            parts = [f"{json.dumps(k)}:\"'\"{variable(k)}\"'\"" if shown[k] != v and isinstance(v, str)
+                     else f"{json.dumps(k)}:{json.dumps(v, ensure_ascii=False)}".replace("'", "'\\''")
+                     for k, v in fields.items()]
+            lines.append(f"  --data '{{{','.join(parts)}}}'")
+        elif view["request_body"]:
             lines.append(f"  --data-raw {shlex.quote(view['request_body'])}")
-        return " \\\n".join(lines)
+        command = " \\\n".join(lines)
+        if not variables:
+            return command
+        return f"# export first: {' '.join(variables)}\n{command}"
 
     def summary(self) -> str:
         outcome = self.error or f"{self.status} {_error_code(self.response_json) or self.reason}".strip()

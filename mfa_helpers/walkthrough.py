@@ -9,11 +9,13 @@ read back with `results()`.
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
 import re
-from urllib.parse import parse_qs, urlsplit
+import threading
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -24,8 +26,9 @@ from IPython.display import HTML, display
 
 from mfa_helpers import ownership, protocol, redact
 from mfa_helpers.authenticator import EMULATOR_STEPS_AHEAD, VirtualAuthenticator
-from mfa_helpers.client import MfaClient
+from mfa_helpers.client import AuthorizeRequest, MfaClient
 from mfa_helpers.errors import Auth0Error, KitError, MfaRequired
+from mfa_helpers.exchange import Exchange, Session
 from mfa_helpers.tokens import decode_token
 
 RESULT_MIME = "application/vnd.mfa-kit.result+json"
@@ -52,28 +55,36 @@ ENROLL = {"otp": {"authenticator_types": ["otp"]},
 _current: Walkthrough | None = None
 
 
+PUSH_POLL_SECONDS = 120.0  # how long an interactive push is polled before the cell must be run again
+
+
 class StepPending(KitError):
     """An interactive step whose widget has not been used yet."""
 
-    def __init__(self, step: str):
+    def __init__(self, step: str, todo: str = "use the widget above (type the code and press Confirm)"):
         self.step = step
-        super().__init__(f"Step {step!r} has no result yet: use the widget above (type the code and "
-                         "press Confirm), then run this cell again.")
+        super().__init__(f"Step {step!r} has no result yet: {todo}, then run this cell again.")
 
 
 def resolve_headless(value: str | bool = "auto", env: Mapping[str, str] | None = None) -> bool:
     """The `headless` parameter as a bool. "auto": headless when MFA_KIT_HEADLESS=1 or CI is set."""
     env = os.environ if env is None else env
+    auto = env.get(HEADLESS_ENV, "").strip() == "1" or env.get("CI", "").strip().lower() not in ("", "0", "false")
+    return resolve_flag(value, auto=auto, name="headless")
+
+
+def resolve_flag(value: str | bool, *, auto: bool, name: str = "move_clock") -> bool:
+    """A yes/no notebook parameter: a bool, "true"/"false" (and the like), or "auto" -> `auto`."""
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
     if text == "auto":
-        return env.get(HEADLESS_ENV, "").strip() == "1" or env.get("CI", "").strip().lower() not in ("", "0", "false")
+        return auto
     if text in ("1", "true", "yes", "on"):
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise KitError(f"headless={value!r} is not understood: use \"auto\", \"true\" or \"false\".")
+    raise KitError(f"{name}={value!r} is not understood: use \"auto\", \"true\" or \"false\".")
 
 
 @dataclass
@@ -84,6 +95,8 @@ class Outcome:
     response: Any = None
     error: Auth0Error | None = None
     status: int = 0
+    note: str = ""  # why this answer came, when the run knows more than the response says
+    key: str = ""   # which enrollment or challenge (and mfa_token) it answered
 
     @property
     def ok(self) -> bool:
@@ -91,21 +104,27 @@ class Outcome:
 
     def summary(self) -> dict[str, Any]:
         """Status, error, and the response's field names and non-secret values: safe to record."""
+        if self.status == 0 and self.error is None and self.response is None:
+            return {"skipped": self.note}
         if self.error is not None:
             return {"status": self.status, "error": self.error.error,
                     "error_description": self.error.error_description}
+        if isinstance(self.response, list):  # GET /mfa/authenticators: which kinds, not the ids
+            return {"status": self.status, "listed": sorted(kind_of(a) for a in self.response)}
         fields = sorted(self.response) if isinstance(self.response, dict) else []
         return {"status": self.status, "fields": fields,
                 **{k: self.response[k] for k in PLAIN_FIELDS if k in fields}}
 
     def __repr__(self) -> str:
-        return f"Outcome({self.step!r}, {self.summary()})"
+        note = f"\n{self.note}" if self.note else ""
+        return f"Outcome({self.step!r}, {self.summary()}){note}"
 
     def _repr_html_(self) -> str:
         mark = "&#10004;" if self.ok else "&#10008;"
         rows = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>"
                        f"<code>{v}</code></td></tr>" for k, v in self.summary().items())
-        return f"<div><b>{mark} {self.step}</b><table>{rows}</table></div>"
+        note = f"<p><i>{html.escape(self.note)}</i></p>" if self.note else ""
+        return f"<div><b>{mark} {self.step}</b><table>{rows}</table>{note}</div>"
 
 
 @dataclass
@@ -124,6 +143,8 @@ class Walkthrough:
     enrolled: list[str] = field(default_factory=list)  # the kinds this run's associate calls enrolled
     _outcomes: dict[str, Outcome] = field(default_factory=dict, repr=False)
     _otp: VirtualAuthenticator | None = field(default=None, repr=False)
+    _spent: dict[str, str] = field(default_factory=dict, repr=False)  # mfa_token digest -> the step that spent it
+    _polls: dict[str, PushPoll] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         user = redact.mask_email(self.username) if self.username else None
@@ -143,9 +164,10 @@ class Walkthrough:
                  "text/plain": f"{key} = {text}"}, raw=True)
 
     # -- signing in ---------------------------------------------------------------------------
-    def sign_in(self, *, audience: str | None = None, scope: str = SIGN_IN_SCOPE) -> dict:
-        """Password grant as this notebook's user, asking for the MFA API audience by default."""
-        return self.client.login(audience=audience or self.client.mfa_audience, scope=scope)
+    def sign_in(self, *, audience: str | None = None, scope: str = SIGN_IN_SCOPE, realm: str | None = None) -> dict:
+        """Password grant as this notebook's user, asking for the MFA API audience by default
+        (the password-realm grant when a `realm`, the connection's name, is given)."""
+        return self.client.login(audience=audience or self.client.mfa_audience, scope=scope, realm=realm)
 
     def mfa_required(self, **sign_in: Any) -> MfaRequired:
         """Sign in and return the `mfa_required` answer (an error if the tenant skipped MFA)."""
@@ -158,14 +180,26 @@ class Walkthrough:
                        f"(policy 'always') to walk this flow. The answer had {sorted(tokens)}.")
 
     # -- calls whose answer, success or Auth0 error, is the lesson ----------------------------
-    def attempt(self, step: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Outcome:
-        """Run one client call, keep its answer or its Auth0 error, and remember it under `step`."""
+    def attempt(self, step: str, call: Callable[..., Any], *args: Any, key: str = "", **kwargs: Any) -> Outcome:
+        """Run one client call, keep its answer or its Auth0 error, and remember it under `step`
+        (`key`: the enrollment or challenge it answers, see `answer_key`)."""
         try:
-            outcome = Outcome(step, response=call(*args, **kwargs), status=self._last_status())
+            outcome = Outcome(step, response=call(*args, **kwargs), status=self._last_status(), key=key)
         except Auth0Error as error:
-            outcome = Outcome(step, error=error, status=error.status)
+            outcome = Outcome(step, error=error, status=error.status, key=key)
         self._keep(outcome)
         self._outcomes[step] = outcome
+        return outcome
+
+    def _grant(self, step: str, call: Callable[..., Any], mfa_token: str, *args: Any, key: str = "",
+               **kwargs: Any) -> Outcome:
+        """An MFA grant: a success spends `mfa_token`; sending a spent one again says so."""
+        outcome = self.attempt(step, call, mfa_token, *args, key=key, **kwargs)
+        digest = _digest(mfa_token)
+        if outcome.ok:
+            self._spent.setdefault(digest, step)
+        elif digest in self._spent:
+            outcome.note = spent_token_note(self._spent[digest], outcome.error)
         return outcome
 
     def expect_error(self, step: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Outcome:
@@ -176,29 +210,41 @@ class Walkthrough:
                            "reproduce the pitfall.")
         return outcome
 
-    def confirm_otp(self, step: str, mfa_token: str, code: str) -> Outcome:
+    def confirm_otp(self, step: str, mfa_token: str, code: str, *, key: str = "") -> Outcome:
         """The `mfa-otp` grant with a code typed in a widget, passed as a parameter, or computed."""
-        return self.attempt(step, self.client.confirm_otp, mfa_token, code)
+        return self._grant(step, self.client.confirm_otp, mfa_token, code, key=key)
 
-    def confirm_oob(self, step: str, mfa_token: str, oob_code: str, binding_code: str | None) -> Outcome:
+    def confirm_oob(self, step: str, mfa_token: str, oob_code: str, binding_code: str | None, *,
+                    key: str = "") -> Outcome:
         """The `mfa-oob` grant with the binding code the phone or inbox received."""
-        return self.attempt(step, self.client.confirm_oob, mfa_token, oob_code, binding_code)
+        return self._grant(step, self.client.confirm_oob, mfa_token, oob_code, binding_code, key=key)
 
-    def answer(self, step: str, mfa_token: str, response: Mapping[str, Any]) -> Outcome:
+    def answer(self, step: str, mfa_token: str, response: Mapping[str, Any]) -> Outcome | PushPoll:
         """Complete an enrollment or a challenge (`response` from associate or challenge).
 
-        otp and sms/voice/email: headless, the virtual authenticator's code or the binding code from
-        the emulator's outbox; interactive, what the code widget stored. Push: headless, approve it
-        on the emulator; then poll the `mfa-oob` grant until it is answered."""
-        if answer_kind(response) != "push" and not self.headless:
-            if step not in self._outcomes:
-                raise StepPending(step)
-            return self._outcomes[step]
-        return self._complete(step, mfa_token, response, approve_push=self.headless)
+        Headless: the virtual authenticator's code, the binding code from the emulator's outbox, or
+        a push approved on the emulator, then the grant. Interactive: what the code widget stored for
+        this very enrollment or challenge (an earlier pass's answer does not count); a push is
+        polled in the background, so the Approve and Reject buttons work while it waits."""
+        key = answer_key(mfa_token, response)
+        if self.headless:
+            return self._complete(step, mfa_token, response, key=key)
+        done = self._outcomes.get(step)
+        if done is not None and done.key == key:
+            return done
+        if answer_kind(response) == "push":
+            return self._poll_in_background(step, mfa_token, response, key)
+        raise StepPending(step)
+
+    def outcome(self, step: str) -> Outcome:
+        """The outcome stored under `step` (StepPending until there is one)."""
+        if step not in self._outcomes:
+            raise StepPending(step)
+        return self._outcomes[step]
 
     def submit_code(self, step: str, mfa_token: str, response: Mapping[str, Any], code: str) -> Outcome:
         """What the code widgets call: confirm `response` (an otp or oob answer) with a typed code."""
-        return self._submit(step, mfa_token, response, code)
+        return self._submit(step, mfa_token, response, code, key=answer_key(mfa_token, response))
 
     def answer_push(self, approve: bool = True) -> dict:
         """Approve (or reject) the latest push on the emulator, as the Guardian app would."""
@@ -210,14 +256,15 @@ class Walkthrough:
 
     # -- factors ------------------------------------------------------------------------------
     def enroll(self, kind: str, token: str | None = None, *, phone_number: str = DEMO_PHONE,
-               email: str = "") -> dict:
-        """POST /mfa/associate for `kind` (otp, sms, voice, email, push) with the run's best token."""
+               email: str = "", client: MfaClient | None = None) -> dict:
+        """POST /mfa/associate for `kind` (otp, sms, voice, email, push) with the run's best token
+        (through `client`, e.g. the custom-domain one); kept as this run's own, for cleanup."""
         body = dict(ENROLL[kind])
         if kind in ("sms", "voice"):
             body["phone_number"] = phone_number
         if kind == "email":
             body["email"] = email or self.username
-        response = self.client.associate(token or self._bearer(), **body)
+        response = (client or self.client).associate(token or self._bearer(), **body)
         self._remember_enrollment(response)
         return response
 
@@ -273,22 +320,72 @@ class Walkthrough:
         custom.session = self.client.session  # one log (and one HAR) for both clients
         return custom
 
-    def authorize(self, client: MfaClient | None = None, *, audience: str | None = None,
-                  scope: str = SIGN_IN_SCOPE) -> dict:
-        """The /authorize path to an access token (default: the MFA API audience): the browser's
-        part (the login page) is driven here, then the code is exchanged with the PKCE verifier."""
+    def authorize_request(self, client: MfaClient | None = None, *, audience: str | None = None,
+                          scope: str = SIGN_IN_SCOPE) -> AuthorizeRequest:
+        """The /authorize URL a settings page redirects to (default: the MFA API audience and its
+        scopes), with PKCE. Its redirect_uri, REDIRECT_URI, must be an Allowed Callback URL."""
         client = client or self.client
-        request = client.authorize_url(REDIRECT_URI, audience=audience or client.mfa_audience, scope=scope)
-        code = browser_login(client, request)
-        tokens = client.exchange_code(code, request)
+        return client.authorize_url(REDIRECT_URI, audience=audience or client.mfa_audience, scope=scope)
+
+    def authorization_code(self, request: AuthorizeRequest, client: MfaClient | None = None,
+                           step: str = "redirect") -> str:
+        """The code of the redirect back to REDIRECT_URI. On the emulator the kit plays the browser
+        at the login page (both requests recorded); on a tenant a person logs in, and the URL the
+        browser was sent to is pasted in the `redirect_entry` widget (stored under `step`)."""
+        client = client or self.client
+        if client.emulator is not None:
+            return emulator_login(client, request)
+        if self.headless:
+            raise KitError("On a tenant, /authorize needs a person at Universal Login: run this notebook "
+                           "in JupyterLab and paste the redirect URL into the box above this cell.")
+        pasted = self._outcomes.get(step)
+        if pasted is None or pasted.key != request.state:
+            raise StepPending(step, "open the /authorize link above, log in, and paste the URL your "
+                                    "browser was sent to into the box (then press Use it)")
+        return pasted.response
+
+    def store_redirect(self, step: str, request: AuthorizeRequest, redirect_url: str) -> str:
+        """What the redirect widget calls: the code of a pasted redirect URL, kept under `step`.
+        The browser's GET /authorize is recorded with the redirect it ended in, so the session and
+        its HAR hold the request on a tenant too."""
+        code = code_from_redirect(redirect_url, request, self.client)
+        self.client.session.record(Exchange(
+            method="GET", url=request.url, status=302, reason="Found (made by your browser; redirect pasted)",
+            response_headers={"location": redirect_url.strip()}))
+        self._outcomes[step] = Outcome(step, response=code, key=request.state)
+        return code
+
+    def exchange_code(self, code: str, request: AuthorizeRequest, client: MfaClient | None = None) -> dict:
+        """The authorization_code grant with the PKCE verifier; keeps an MFA API access token."""
+        tokens = (client or self.client).exchange_code(code, request)
         self._keep(Outcome("authorize", response=tokens))
         return tokens
 
+    def authorize(self, client: MfaClient | None = None, *, audience: str | None = None,
+                  scope: str = SIGN_IN_SCOPE) -> dict:
+        """The whole /authorize path at once: request, login, code exchange."""
+        request = self.authorize_request(client, audience=audience, scope=scope)
+        return self.exchange_code(self.authorization_code(request, client), request, client)
+
     def lookalike_token(self, client: MfaClient | None = None) -> str:
-        """An access token for an API named like the MFA API on the custom domain (no trailing
-        slash): the seeds' workaround that then fails at the mfa-otp grant."""
+        """An access token for an API named like the MFA API on the custom domain (as the seeds'
+        thread created it): the workaround that then fails at the mfa-otp grant."""
         client = client or self.client
-        return self.authorize(client, audience=custom_domain_audience(client).rstrip("/"))["access_token"]
+        return self.authorize(client, audience=lookalike_audience(client))["access_token"]
+
+    def after_expiry(self, step: str, token: str, move_clock: str | bool, call: Callable[..., Any],
+                     *args: Any) -> Outcome:
+        """`call` once `token` has expired: the emulator's clock moves past its `exp`. That clock is
+        shared by every token and run on the emulator, so this happens only with `move_clock` true
+        ("auto": interactively only)."""
+        if not resolve_flag(move_clock, auto=not self.headless):
+            return Outcome(step, note="not run: it moves the emulator's shared clock a day forward "
+                                      "(run with move_clock true on an emulator of your own)")
+        if self.client.emulator is None:
+            return Outcome(step, note="not run: on a tenant, wait for the token's expiry, then send it again")
+        claims = decode_token(token).claims
+        self.client.emulator.advance_clock(int(claims["exp"]) - int(claims["iat"]) + 1)  # minted just now
+        return self.attempt(step, call, *args)
 
     # -- live-only displays (secrets the learner needs, never in a saved output) -------------------
     def show_device(self, response: Mapping[str, Any]) -> None:
@@ -363,19 +460,28 @@ class Walkthrough:
             return self.client.list_authenticators(self.mfa_required().mfa_token)
 
     # -- internals ------------------------------------------------------------------------------
-    def _submit(self, step: str, mfa_token: str, response: Mapping[str, Any], code: str) -> Outcome:
+    def _submit(self, step: str, mfa_token: str, response: Mapping[str, Any], code: str, *, key: str = "") -> Outcome:
         if answer_kind(response) == "otp":
-            return self.confirm_otp(step, mfa_token, code)
-        return self.confirm_oob(step, mfa_token, response["oob_code"], code)
+            return self.confirm_otp(step, mfa_token, code, key=key)
+        return self.confirm_oob(step, mfa_token, response["oob_code"], code, key=key)
 
-    def _complete(self, step: str, mfa_token: str, response: Mapping[str, Any], *,
-                  approve_push: bool = True) -> Outcome:
-        """Complete without a human: computed or delivered code; push approved here or by a person."""
+    def _complete(self, step: str, mfa_token: str, response: Mapping[str, Any], *, key: str = "") -> Outcome:
+        """Complete without a human: a computed or delivered code, or a push approved here."""
         if answer_kind(response) == "push":
-            if approve_push:
-                self.answer_push(approve=True)
-            return self.attempt(step, self.client.poll_oob, mfa_token, response["oob_code"])
-        return self._submit(step, mfa_token, response, self._headless_code(response))
+            self.answer_push(approve=True)
+            return self._grant(step, self.client.poll_oob, mfa_token, response["oob_code"], key=key)
+        return self._submit(step, mfa_token, response, self._headless_code(response), key=key)
+
+    def _poll_in_background(self, step: str, mfa_token: str, response: Mapping[str, Any], key: str) -> PushPoll:
+        """Poll a push in a thread: the cell returns at once, so the kernel stays free for the
+        Approve and Reject buttons (a busy kernel handles no widget click). One poll per push."""
+        poll = self._polls.get(key)
+        if poll is None or poll.finished_without_answer:
+            poll = PushPoll(step, lambda: self._grant(step, self.client.poll_oob, mfa_token, response["oob_code"],
+                                                      key=key, timeout=PUSH_POLL_SECONDS))
+            self._polls[key] = poll
+            poll.start()
+        return poll
 
     def _headless_code(self, response: Mapping[str, Any]) -> str:
         if answer_kind(response) == "otp":
@@ -421,6 +527,79 @@ class Walkthrough:
     def _secrets(self) -> set[str]:
         extra = {s for s in (self.client.settings.password, self.recovery_code) if s}
         return self.client.session.known_secrets() | extra
+
+
+class PushPoll:
+    """A push being polled in a background thread, shown as a line that turns into the answer.
+    `summary()` and `outcome` raise StepPending until the push was approved or rejected."""
+
+    def __init__(self, step: str, poll: Callable[[], Outcome]):
+        self.step = step
+        self.result: Outcome | None = None
+        self.problem: KitError | None = None
+        self._poll = poll
+        self._thread = threading.Thread(target=self._run, name=f"mfa-kit poll {step}", daemon=True)
+        self.view = ipywidgets.HTML(value=(
+            "<i>Polling the <code>mfa-oob</code> grant every 5 s in the background "
+            "(<code>authorization_pending</code> until the phone answers): Approve or Reject above.</i>"))
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> Outcome:
+        """Block until the poll ends (tests; a notebook cell never waits for a human)."""
+        self._thread.join(timeout)
+        return self.outcome
+
+    @property
+    def finished_without_answer(self) -> bool:
+        return not self._thread.is_alive() and self.result is None
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.result is None:
+            raise StepPending(self.step, str(self.problem) if self.problem else
+                              "approve or reject the push above and wait for the poll's answer")
+        return self.result
+
+    def summary(self) -> dict[str, Any]:
+        return self.outcome.summary()
+
+    def _run(self) -> None:
+        try:
+            self.result = self._poll()
+            self.view.value = self.result._repr_html_()
+        except KitError as problem:  # no answer in time, or the emulator went away
+            self.problem = problem
+            self.view.value = f"<b>&#10008; {html.escape(self.step)}</b>: {html.escape(str(problem))} Run this cell again to poll again."
+
+    def _ipython_display_(self) -> None:
+        display(self.view)
+
+    def __repr__(self) -> str:
+        state = self.result if self.result is not None else self.problem or "polling"
+        return f"PushPoll({self.step!r}, {state})"
+
+
+def answer_key(mfa_token: str, response: Mapping[str, Any]) -> str:
+    """Which enrollment or challenge an answer is for (digests only: both hold secrets)."""
+    which = response.get("oob_code") or response.get("secret") or response.get("barcode_uri") or ""
+    return _digest(f"{mfa_token}|{which}")
+
+
+def spent_token_note(spent_by: str, error: Auth0Error | None) -> str:
+    """Why a grant answered "Malformed mfa_token" for an mfa_token this run already spent."""
+    spec = protocol.ERRORS["mfa_token_reused"]
+    if error is None or (error.error, error.error_description) != (spec.error, spec.describe()):
+        return ""
+    return (f"This mfa_token was already spent: step {spent_by!r} completed MFA with it, and an mfa_token "
+            f"serves one successful grant. {spec.describe()!r} is the emulator's answer for a spent one, a "
+            f"labelled pick (protocol.py, {spec.key}, source {spec.source!r}): nothing public records "
+            "Auth0's exact answer. Sign in again (the sign-in cell) for a new mfa_token.")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def answer_kind(response: Mapping[str, Any]) -> str:
@@ -529,33 +708,94 @@ def custom_domain_audience(client: MfaClient) -> str:
     return protocol.mfa_audience(client.settings.custom_domain)
 
 
-def browser_login(client: MfaClient, request: Any) -> str:
-    """What the browser does at the emulator's login page: post the username and password, and
-    read the authorization code from the redirect. Returns the code."""
-    if client.emulator is None:
-        raise KitError(f"Open this URL in a browser, log in, and copy the `code` from the redirect: "
-                       f"{request.url}")
-    headers = {"Host": client.settings.custom_domain} if client.settings.use_custom_domain else {}
-    page = client.open_authorize(request)   # recorded: the HAR shows the audience asked for
+def lookalike_audience(client: MfaClient) -> str:
+    """The API the seeds' thread created on the custom domain, https://CUSTOM_DOMAIN/mfa: a token
+    for it is no MFA API token."""
+    return custom_domain_audience(client).rstrip("/")
+
+
+DEFAULT_CONNECTION = "Username-Password-Authentication"  # Auth0's default database connection
+
+
+def connection_name(client: MfaClient) -> str:
+    """The database connection to name as `realm`: AUTH0_REALM, else Auth0's default one."""
+    return client.settings.realm or DEFAULT_CONNECTION
+
+
+def without_trailing_slash(audience: str) -> str:
+    """https://DOMAIN/mfa/ as seed 000 writes it, https://DOMAIN/mfa: another identifier, no API."""
+    return audience.rstrip("/")
+
+
+def emulator_login(client: MfaClient, request: AuthorizeRequest) -> str:
+    """What the browser does at the emulator's login page, recorded: GET /authorize, post the
+    username and password, and read the code from the redirect back to the app."""
+    page = client.open_authorize(request)
     found = re.search(r'name="login" value="([^"]+)"', page.response_body or "")
     if page.status != 200 or not found:
-        sent_back = _redirect_params({k.lower(): v for k, v in page.response_headers.items()}.get("location", ""))
+        params = redirect_params(location_of(page))
         raise KitError(f"/authorize did not show the login page ({page.status}): "
-                       f"{sent_back.get('error_description', (page.response_body or '')[:200])}")
-    form = {"login": found.group(1), "username": client.settings.username,
-            "password": client.settings.password, "otp": ""}
-    answer = requests.post(f"{client.base_url}/u/login", data=form, headers=headers,
-                           allow_redirects=False, timeout=client.settings.timeout)
-    params = _redirect_params(answer.headers.get("location", ""))
-    if "code" not in params or params.get("state") != request.state:
-        raise KitError(f"The login page did not redirect with a code ({answer.status_code}): "
-                       f"{params.get('error_description') or 'check the user and password'}")
+                       f"{params.get('error_description') or (page.response_body or '')[:200]}")
+    answer = client.submit_login({"login": found.group(1), "username": client.settings.username,
+                                  "password": client.settings.password, "otp": ""})
+    return code_from_redirect(location_of(answer), request, client)
+
+
+def code_from_redirect(url: str, request: AuthorizeRequest, client: MfaClient) -> str:
+    """The `code` of the redirect back to the app, checked: no `error`, the request's own state."""
+    params = redirect_params(url.strip())
+    if params.get("error"):
+        raise KitError(f"/authorize answered {params['error']}: {params.get('error_description', '')}")
+    if "code" not in params:
+        raise KitError(f"No code in {redact.redact_url(url)!r}: paste the whole address the browser "
+                       f"was sent to ({request.redirect_uri}?code=...&state=...).")
+    if params.get("state") != request.state:
+        raise KitError("This redirect answers another /authorize request (its state differs): open the "
+                       "link of this run again and paste the new redirect URL.")
+    client.session.add_secrets(params["code"])
     return params["code"]
 
 
-def _redirect_params(location: str) -> dict[str, str]:
-    """The query parameters of a redirect's Location."""
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+def redirect_params(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def location_of(exchange: Exchange) -> str:
+    """The Location header of a redirect, whatever its case."""
+    return next((v for k, v in exchange.response_headers.items() if k.lower() == "location"), "")
+
+
+def authorize_summary(exchange: Exchange) -> dict[str, Any]:
+    """What /authorize answered: the login page, or a redirect back with an error (no code)."""
+    params = redirect_params(location_of(exchange))
+    summary: dict[str, Any] = {"status": exchange.status}
+    if params:
+        summary["redirect_to"] = urlsplit(location_of(exchange)).path
+        summary.update({k: params[k] for k in ("error", "error_description") if k in params})
+    else:
+        summary["login_page"] = "text/html" in exchange.response_content_type
+    return summary
+
+
+def browser_steps(session: Session, request: AuthorizeRequest) -> list[Exchange]:
+    """The exchanges from `request`'s GET /authorize on: what the browser did (login page, login)."""
+    starts = [i for i, e in enumerate(session.exchanges) if e.method == "GET" and e.url == request.url]
+    return session.exchanges[starts[-1]:] if starts else []
+
+
+def authorize_record(request: AuthorizeRequest, session: Session) -> dict[str, Any]:
+    """What the /authorize request asked for (audience, scopes, PKCE method) and what came back."""
+    asked = authorize_parameters(request)
+    return {"path": urlsplit(asked["endpoint"]).path, "audience": asked.get("audience"),
+            "scope": sorted(asked.get("scope", "").split()), "response_type": asked.get("response_type"),
+            "code_challenge_method": asked.get("code_challenge_method"),
+            "answers": [f"{e.method} {urlsplit(e.url).path} {e.status}" for e in browser_steps(session, request)]}
+
+
+def authorize_parameters(request: AuthorizeRequest) -> dict[str, str]:
+    """The /authorize URL's query, one parameter a line: what a settings page sends the browser to."""
+    parts = urlsplit(request.url)
+    return {"endpoint": f"{parts.scheme}://{parts.netloc}{parts.path}", **dict(parse_qsl(parts.query))}
 
 
 # The discovery entries the kit's flows use.
@@ -563,9 +803,10 @@ DISCOVERY_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "
 
 
 def discovery_summary(discovery: Mapping[str, Any], client: MfaClient) -> dict[str, Any]:
-    """What discovery says, checked as Auth0's SDKs check it: the issuer is https://<domain called>/
-    (on the emulator too, whatever its own address), and the endpoints the flows need are there."""
-    return {"issuer_matches_address": discovery.get("issuer") == f"https://{client.domain}/",
+    """What discovery says, checked as Auth0's SDKs check it: the issuer is https://DOMAIN/, DOMAIN
+    being the domain requests are addressed to (not the network address: the emulator answers at
+    http://127.0.0.1:PORT as https://DOMAIN/), and the endpoints the flows need are there."""
+    return {"issuer_matches_domain": discovery.get("issuer") == f"https://{client.domain}/",
             "missing_endpoints": [k for k in DISCOVERY_ENDPOINTS if not discovery.get(k)]}
 
 

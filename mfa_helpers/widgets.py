@@ -7,11 +7,16 @@ same next cell computes the result with the virtual authenticator or the emulato
 """
 from __future__ import annotations
 
+import html
 import re
+import warnings
 from typing import Any, Callable, Mapping, Sequence
 
 import ipywidgets as w
 
+from mfa_helpers import redact
+from mfa_helpers.client import AuthorizeRequest
+from mfa_helpers.errors import KitError
 from mfa_helpers.walkthrough import Outcome, Walkthrough, answer_kind, challengeable
 
 _SIX_DIGITS = re.compile(r"\d{6}")
@@ -49,8 +54,42 @@ def code_entry(wt: Walkthrough, label: str, submit: Callable[[str], Outcome]) ->
         show_in_place(result, submit(code) if code else "Type the 6 digits first.")
 
     text.observe(on_type, names="value")
+    on_enter(text, on_confirm)  # Enter submits, as in any login form
     button.on_click(on_confirm)
     return w.VBox([w.HBox([text, button]), result])
+
+
+def redirect_entry(wt: Walkthrough, step: str, request: AuthorizeRequest) -> w.VBox | None:
+    """On a tenant: a box for the URL the browser was sent to after logging in at /authorize (the
+    callback page need not exist: the address bar keeps the code). On the emulator the kit plays
+    the browser, so there is nothing to paste."""
+    if wt.headless or wt.client.emulator is not None:
+        return None
+    link = w.HTML(f"<a href='{html.escape(request.url)}' target='_blank'>Open /authorize and log in</a>, "
+                  "then paste the address your browser was sent to:")
+    text = w.Text(placeholder=f"{request.redirect_uri}?code=...&state=...", layout=w.Layout(width="60em"))
+    button = w.Button(description="Use it", button_style="primary")
+    result = w.Output()
+
+    def use(_: Any) -> None:
+        try:
+            wt.store_redirect(step, request, text.value)
+            show_in_place(result, "Code received: run the next cell.")
+        except KitError as problem:
+            show_in_place(result, str(problem))
+
+    on_enter(text, use)
+    button.on_click(use)
+    return w.VBox([link, w.HBox([text, button]), result])
+
+
+def on_enter(text: w.Text, callback: Callable[[Any], None]) -> None:
+    """Call `callback` when Enter is pressed in `text`. ipywidgets 8 marks Text.on_submit deprecated
+    but has no other Enter event (continuous_update=False also fires on blur, which would submit a
+    code twice when the button is then clicked)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        text.on_submit(callback)
 
 
 def show_in_place(area: w.Output, value: Any) -> None:
@@ -65,10 +104,19 @@ def picker_options(authenticators: Sequence[Mapping[str, Any]]) -> list[tuple[st
     options = []
     for authenticator_id in challengeable(authenticators):
         factor = by_id[authenticator_id]
-        channel = factor.get("oob_channel") or factor.get("authenticator_type")
-        name = f" {factor['name']}" if factor.get("name") else ""
-        options.append((f"{channel}{name} ({authenticator_id})", authenticator_id))
+        options.append((picker_label(factor), authenticator_id))
     return options
+
+
+FACTOR_LABELS = {"otp": "Authenticator app (OTP)", "sms": "SMS", "voice": "Voice call", "email": "Email",
+                 "auth0": "Push (Guardian)"}
+
+
+def picker_label(factor: Mapping[str, Any]) -> str:
+    """"SMS to [masked number]" rather than an id: the id's random part goes last, shortened."""
+    kind = factor.get("oob_channel") or factor.get("authenticator_type")
+    name = f" · {redact.redact_text(factor['name'])}" if factor.get("name") else ""
+    return f"{FACTOR_LABELS.get(kind, kind)}{name} · {factor['id'].split('|')[-1][:10]}"
 
 
 def authenticator_picker(wt: Walkthrough, step: str,
@@ -78,7 +126,7 @@ def authenticator_picker(wt: Walkthrough, step: str,
         return None
     options = picker_options(authenticators)
     picker = w.Dropdown(options=options, description="Authenticator",
-                        style={"description_width": "initial"})
+                        style={"description_width": "initial"}, layout=w.Layout(width="32em"))
     if options:
         wt.store_choice(step, picker.value)
     picker.observe(lambda change: wt.store_choice(step, change["new"]), names="value")

@@ -6,7 +6,7 @@ import re
 import shutil
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 import pyotp
 import pytest
@@ -109,8 +109,9 @@ def lab(emu, tmp_path):
 
 
 def code_cell(page, source: str):
-    """The notebook's code cell whose source contains `source`."""
-    return page.locator(".jp-CodeCell").filter(has=page.locator(".jp-InputArea", has_text=source))
+    """The notebook's code cell whose source contains `source` (a hidden source shows its first
+    line in a placeholder, also inside the input wrapper)."""
+    return page.locator(".jp-CodeCell").filter(has=page.locator(".jp-Cell-inputWrapper", has_text=source))
 
 
 def run_menu(page, item: str) -> None:
@@ -171,3 +172,111 @@ def test_notebook_03_enrolls_with_the_qr_button_and_the_code_widget(lab, page, t
     assert "use the widget above" not in confirm.inner_text()
     rows = [[cell.strip() for cell in row.locator("td").all_inner_texts()] for row in table.locator("tbody tr").all()]
     assert ["otp", "True"] in [[row[1], row[4]] for row in rows]  # columns: id, type, channel, name, active
+
+
+# -- 3. Notebook 05: the push approved while its poll runs ------------------------------------------------
+
+def run_all(page, lab, notebook: str) -> None:
+    """Open `notebook` and Run All, again if the first try came before the kernel was connected."""
+    page.goto(lab.notebook_url(notebook))
+    page.locator(".jp-Notebook .jp-CodeCell").first.wait_for()
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
+    first_prompt = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt").first
+    for _ in range(3):
+        page.locator(".jp-Notebook").click()
+        run_menu(page, "Run All Cells")
+        try:
+            page.wait_for_function("p => /\\[[0-9*]+\\]/.test(p.textContent)", arg=first_prompt.element_handle(),
+                                   timeout=10_000)
+            return
+        except Exception:  # Playwright's TimeoutError: nothing ran yet
+            continue
+    raise AssertionError("Run All Cells ran nothing three times")
+
+
+def run_from(page, cell) -> None:
+    cell.locator(".jp-InputArea-editor").click()
+    run_menu(page, "Run Selected Cell and All Below")
+
+
+def wait_text(cell, text: str, timeout: float = 60) -> None:
+    """Wait until `cell` holds `text` (laid out or not: JupyterLab renders only cells in view)."""
+    deadline = time.monotonic() + timeout
+    while text not in (cell.text_content() or ""):
+        assert time.monotonic() < deadline, f"no {text!r} in the cell after {timeout:.0f} s"
+        time.sleep(0.5)
+
+
+def test_notebook_05_push_is_approved_while_the_poll_runs(lab, page, tmp_path):
+    run_all(page, lab, "05_challenge.ipynb")
+    # Run All stops where a person must answer: the SMS code. The emulator's outbox plays the phone.
+    answered = code_cell(page, 'picked = wt.answer("picked"')
+    answered.locator(".jp-OutputArea-output", has_text="use the widget above").wait_for()
+    # Choose SMS in the dropdown (readable labels) and run on from the choice.
+    select = code_cell(page, 'widgets.authenticator_picker(wt, "pick"').locator("select")
+    labels = [label.strip() for label in select.locator("option").all_text_contents()]
+    assert all("|" not in label for label in labels)
+    select.select_option(label=next(label for label in labels if label.startswith("SMS")))
+    run_from(page, code_cell(page, 'chosen = wt.choose("pick"'))
+    answered.locator(".jp-OutputArea-output", has_text="use the widget above").wait_for()
+    # The SMS, live only: run that cell again to see it.
+    device = code_cell(page, "wt.show_device(challenge)")
+    device.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Control+Enter")
+    shown = device.locator(".jp-OutputArea-output", has_text="is your verification code")
+    shown.wait_for()
+    code = re.search(r"\b\d{6}\b", shown.inner_text()).group(0)
+    entry = code_cell(page, 'widgets.answer_entry(wt, "picked"')
+    entry.locator(".widget-text input").press_sequentially(code)
+    entry.locator(".widget-text input").press("Enter")  # Enter submits, no click needed
+    entry.locator(".jp-OutputArea-output", has_text="\u2714 picked").last.wait_for()
+
+    # On to the push: the poll cell returns at once and keeps polling in the background...
+    run_from(page, answered)
+    poll = code_cell(page, 'approved = wt.answer("push"')
+    poll.locator(".jp-OutputArea-output", has_text="Polling the mfa-oob grant").wait_for()
+    record = code_cell(page, 'wt.record("push"')
+    wait_text(record, "approve or reject the push")  # Run All stopped at the record: no answer yet
+    page.screenshot(path=tmp_path / "1-polling.png", full_page=True)
+    assert "\u2714 push" not in poll.inner_text()
+
+    # ...so the kernel is free and Approve works while the poll waits; the poll then gets the tokens.
+    code_cell(page, "widgets.push_buttons(wt)").get_by_role("button", name="Approve").click()
+    done = poll.locator(".jp-OutputArea-output", has_text="\u2714 push")
+    done.wait_for(timeout=20_000)
+    page.screenshot(path=tmp_path / "2-approved.png", full_page=True)
+    assert "200" in done.inner_text()
+    run_from(page, poll)  # running the poll cell again shows the answer it got, then on to the record
+    wait_text(code_cell(page, 'answered = wt.answer("otp"'), "use the widget above")
+    assert "\u2714 push" in poll.inner_text()
+    assert "push = " in record.text_content() and "200" in record.text_content()
+
+
+# -- 4. Notebook 09: the /authorize request shown like every other exchange -------------------------------
+
+def test_notebook_09_shows_the_authorize_request_and_the_thread_dead_ends(lab, page, tmp_path):
+    run_all(page, lab, "09_manage_from_own_ui.ipynb")
+    code_cell(page, 'confirmed = wt.answer("confirm"').locator(
+        ".jp-OutputArea-output", has_text="use the widget above").wait_for()
+    page.screenshot(path=tmp_path / "09-run-all.png", full_page=True)
+
+    browser = code_cell(page, "code = wt.authorization_code(request, custom)")
+    browser.scroll_into_view_if_needed()  # cells out of view are not laid out: no inner text
+    requests_shown = browser.locator(".mfa-kit-exchange")
+    assert requests_shown.count() == 2  # GET /authorize (the login page), POST /u/login (the redirect)
+    authorize = requests_shown.first.text_content()
+    assert "GET" in authorize and "/authorize?" in authorize and "200" in authorize
+    assert "https://mfa-kit-demo.us.auth0.com/mfa/" in authorize and "remove:authenticators" in authorize
+    assert "code_challenge_method" in authorize and "S256" in authorize
+    login = requests_shown.nth(1).text_content()
+    assert "302" in login and "code=[redacted" in login and "password=[redacted]" in login
+
+    slash_cell = code_cell(page, "refused = custom.open_authorize(no_slash)")
+    slash_cell.scroll_into_view_if_needed()
+    slash = slash_cell.text_content()
+    assert "access_denied" in slash and "https://mfa-kit-demo.us.auth0.com/mfa&" not in slash
+    assert "Service not enabled within domain: https://mfa-kit-demo.us.auth0.com/mfa" in unquote_plus(slash)
+    expired_cell = code_cell(page, 'expired = wt.after_expiry(')
+    expired_cell.scroll_into_view_if_needed()
+    expired = expired_cell.text_content()
+    assert "not run: it moves the emulator's shared clock" in expired  # move_clock is false by default

@@ -19,8 +19,8 @@ def _enroll_otp(client):
 
 
 def _last_otp(client) -> str:
-    return next(e.request_json["otp"] for e in reversed(client.session.exchanges)
-                if e.request_json and "otp" in e.request_json)
+    return next(e.request_data["otp"] for e in reversed(client.session.exchanges)
+                if "otp" in e.request_data)
 
 
 def _otp_user(emu) -> MfaClient:
@@ -35,7 +35,7 @@ def test_otp_enrollment_login_mfa_required_associate_confirm(client):
     assert enrollment["barcode_uri"].startswith("otpauth://totp/") and len(enrollment["recovery_codes"]) == 1
     assert tokens["token_type"] == "Bearer" and decode_token(tokens["access_token"]).expires_at
     assert [e.status for e in client.session.exchanges] == [403, 200, 200]
-    assert client.session.exchanges[2].request_json["grant_type"] == protocol.GRANT_MFA_OTP
+    assert client.session.exchanges[2].request_data["grant_type"] == protocol.GRANT_MFA_OTP
 
 
 def test_delete_authenticators_completes_mfa_first_and_removes_the_recovery_code_last(client):
@@ -51,9 +51,9 @@ def test_delete_authenticators_completes_mfa_first_and_removes_the_recovery_code
     # Signed in again for the MFA API audience, completed MFA with the OTP, deleted with its token;
     # the recovery code went with the last factor: its 404 is no error.
     sign_in, confirm, *deletes = client.session.exchanges[mark:]
-    assert sign_in.status == 403 and sign_in.request_json["audience"] == client.mfa_audience
-    assert "remove:authenticators" in sign_in.request_json["scope"].split()
-    assert confirm.request_json["grant_type"] == protocol.GRANT_MFA_OTP and confirm.status == 200
+    assert sign_in.status == 403 and sign_in.request_data["audience"] == client.mfa_audience
+    assert "remove:authenticators" in sign_in.request_data["scope"].split()
+    assert confirm.request_data["grant_type"] == protocol.GRANT_MFA_OTP and confirm.status == 200
     assert [(e.method, e.status) for e in deletes] == [("DELETE", 204), ("DELETE", 404)]
     assert all(e.request_headers["Authorization"] == f"Bearer {confirm.response_json['access_token']}"
                for e in deletes)
@@ -68,7 +68,7 @@ def test_delete_authenticators_with_the_recovery_code_keeps_the_new_one_and_any_
     removal = client.delete_authenticators([otp], recovery_code=enrollment["recovery_codes"][0])
     assert removal.removed == [otp] and removal.recovery_code not in (None, enrollment["recovery_codes"][0])
     recovered = client.session.exchanges[-2]
-    assert recovered.request_json["grant_type"] == protocol.GRANT_MFA_RECOVERY_CODE
+    assert recovered.request_data["grant_type"] == protocol.GRANT_MFA_RECOVERY_CODE
     with pytest.raises(Auth0Error) as missing:  # a factor's own 404 is an error
         client.delete_authenticators([otp], access_token=recovered.response_json["access_token"])
     assert missing.value.is_("authenticator_not_found")
@@ -173,7 +173,7 @@ def test_poll_oob_backs_off_by_five_seconds_after_slow_down(client):
 
     threading.Thread(target=approve_after_slow_down, daemon=True).start()
     tokens = client.poll_oob(required.mfa_token, enrollment["oob_code"], interval=0.05, timeout=20)
-    polls = [e for e in client.session.exchanges if e.request_json and e.request_json.get("grant_type") == protocol.GRANT_MFA_OOB]
+    polls = [e for e in client.session.exchanges if e.request_data.get("grant_type") == protocol.GRANT_MFA_OOB]
     slow = next(i for i, e in enumerate(polls) if e.status == 429)
     assert "access_token" in tokens and polls[slow].response_json["error"] == "slow_down"
     assert (polls[slow + 1].started - polls[slow].started).total_seconds() >= 5

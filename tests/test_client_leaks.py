@@ -59,7 +59,7 @@ def test_no_secret_reaches_curl_har_reprs_html_or_logs(emu, tmp_path, caplog):
     client = MfaClient(Settings(emulator_url=emu.url))
     shown = _run_every_flow(client)
     session = client.session
-    values = {e.request_json.get(k) for e in session.exchanges if isinstance(e.request_json, dict)
+    values = {e.request_data.get(k) for e in session.exchanges
               for k in ("otp", "binding_code", "recovery_code", "code", "code_verifier", "password", "client_secret")}
     values |= {e.response_json.get(k) if isinstance(e.response_json, dict) else None for e in session.exchanges
                for k in ("mfa_token", "secret", "barcode_uri", "oob_code", "access_token", "id_token", "refresh_token")}

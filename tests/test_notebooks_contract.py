@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
+import subprocess
 
 import nbformat
 import pytest
 from papermill.inspection import _infer_parameters
 from papermill.iorw import load_notebook_node
 
-from notebook_runs import NOTEBOOKS_DIR, notebook_names
+from mfa_helpers.runner import strip
+from notebook_runs import GOLDEN_DIR, NOTEBOOKS_DIR, notebook_names
 
 NAMES = notebook_names()
 INTERACTIVE_TAGS = {"interactive", "nbval-skip"}
@@ -91,3 +94,37 @@ def test_connects_under_its_own_name_records_and_cleans_up(name):
     assert any(f'walkthrough.connect("{name}", headless)' in s for s in sources)
     assert any("wt.record(" in s for s in sources)
     assert sources[-1] == "wt.finish()"
+
+
+@pytest.mark.parametrize("name", [*NAMES, "reproduce"])
+def test_committed_exactly_as_the_git_clean_filter_writes_them(name):
+    path = NOTEBOOKS_DIR / f"{name}.ipynb"
+    assert strip.dumps(strip.strip(json.loads(path.read_text(encoding="utf-8")))) == path.read_text(encoding="utf-8")
+
+
+def test_a_notebook_saved_after_a_run_leaves_git_status_clean(tmp_path):
+    """Jupyter Server's own save path with the hook `mfa-kit lab` sets, in a fresh repository: the
+    golden (an executed notebook: outputs, counts, widget state) saved over the committed one is no
+    change for git, while a learner's edit is one."""
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    def git(*args):
+        return subprocess.run(["git", "-C", str(tmp_path), *args], capture_output=True, text=True, check=True).stdout
+
+    git("init", "-q")
+    (tmp_path / ".gitignore").write_text((NOTEBOOKS_DIR.parent / ".gitignore").read_text())  # checkpoints
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "01_setup.ipynb").write_bytes((NOTEBOOKS_DIR / "01_setup.ipynb").read_bytes())
+    git("add", "-A")
+    git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "notebooks")
+    executed = json.loads((GOLDEN_DIR / "01_setup.ipynb").read_text(encoding="utf-8"))
+    executed["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    executed["metadata"]["language_info"] = {"name": "python", "version": "3.11.7", "mimetype": "text/x-python"}
+    assert any(cell.get("outputs") for cell in executed["cells"])
+    contents = FileContentsManager(root_dir=str(tmp_path), pre_save_hook=strip.pre_save)
+    contents.save({"type": "notebook", "format": "json", "content": executed}, "notebooks/01_setup.ipynb")
+    assert git("status", "--porcelain") == ""
+    executed["cells"][0]["source"] = "# edited by the learner"
+    contents.save({"type": "notebook", "format": "json", "content": executed}, "notebooks/01_setup.ipynb")
+    assert git("status", "--porcelain").strip() == "M notebooks/01_setup.ipynb"  # real edits still show
+    assert json.loads((tmp_path / "notebooks" / "01_setup.ipynb").read_text())["cells"][2]["outputs"] == []

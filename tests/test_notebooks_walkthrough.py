@@ -1,6 +1,9 @@
 """The notebooks' logic (mfa_helpers.walkthrough and .widgets), against a real emulator over HTTP."""
 from __future__ import annotations
 
+import json
+import time
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
@@ -182,7 +185,7 @@ def test_cleanup_completes_mfa_again_with_the_runs_otp_when_its_access_token_is_
     mark = len(run.client.session)
     deleted, kept = run.cleanup()
     assert (deleted, kept) == (["totp", "recovery-code"], 0) and run.authenticators() == []
-    grants = [e.request_json.get("grant_type") for e in run.client.session.exchanges[mark:]
+    grants = [e.request_data.get("grant_type") for e in run.client.session.exchanges[mark:]
               if e.url.endswith("/oauth/token")]
     assert grants == ["password", "http://auth0.com/oauth/grant-type/mfa-otp"]
     assert _deletes(run) == [("totp", 401), ("totp", 204), ("recovery-code", 404)]
@@ -256,7 +259,9 @@ def test_picker_stores_the_choice_and_push_buttons_approve(connect):
     factors = run.prepare_factors("sms", "push")
     picker = widgets.authenticator_picker(run, "pick", factors)
     # companions [docs]: the phone is also a voice factor, the push enrollment also an otp one
-    assert [label.split(" ")[0] for label, _ in picker.options] == ["sms", "voice", "auth0", "otp"]
+    assert [label.split(" · ")[0] for label, _ in picker.options] == [
+        "SMS", "Voice call", "Push (Guardian)", "Authenticator app (OTP)"]
+    assert all("|" not in label for label, _ in picker.options)  # readable: no raw id
     assert run.choose("pick", []) == picker.options[0][1]
     picker.value = picker.options[2][1]
     assert run.choose("pick", []).startswith("push|")
@@ -264,7 +269,59 @@ def test_picker_stores_the_choice_and_push_buttons_approve(connect):
     push = run.challenge(mfa.mfa_token, run.choose("pick", []))
     approve, _ = widgets.push_buttons(run).children[0].children
     approve.click()
-    assert run.answer("push", mfa.mfa_token, push).status == 200
+    assert run.answer("push", mfa.mfa_token, push).wait(30).status == 200
+
+
+@pytest.mark.parametrize("approved, summary", [
+    (True, {"status": 200, "token_type": "Bearer"}),
+    (False, {"status": 400, "error": "access_denied", "error_description": "MFA Authorization rejected."})])
+def test_push_buttons_work_while_the_poll_runs(connect, approved, summary):
+    """The poll cell returns at once (the kernel stays free for widget clicks) and polls in a thread;
+    the button clicked afterwards ends it."""
+    run = connect(headless=False)
+    run.prepare_factors("push")
+    mfa = run.mfa_required()
+    push = run.challenge(mfa.mfa_token, wk.challengeable(run.authenticators(), "push")[0])
+    started = time.monotonic()
+    poll = run.answer("push", mfa.mfa_token, push)
+    assert time.monotonic() - started < 1 and isinstance(poll, wk.PushPoll)
+    with pytest.raises(wk.StepPending, match="approve or reject the push"):
+        poll.summary()
+    assert run.answer("push", mfa.mfa_token, push) is poll  # running the cell again: the same poll
+    buttons = widgets.push_buttons(run).children[0].children
+    buttons[0 if approved else 1].click()
+    outcome = poll.wait(30)
+    assert {k: outcome.summary().get(k) for k in summary} == summary
+    assert run.answer("push", mfa.mfa_token, push) is outcome
+    assert outcome.summary()["status"] == summary["status"] and str(summary["status"]) in poll.view.value
+
+
+def test_a_second_pass_never_shows_the_previous_pass_answer(connect):
+    run = connect(headless=False)
+    run.prepare_factors("sms")
+    first = run.mfa_required()
+    challenge = run.challenge(first.mfa_token, wk.challengeable(run.authenticators())[0])
+    run.submit_code("picked", first.mfa_token, challenge, run.latest_message()["binding_code"])
+    assert run.answer("picked", first.mfa_token, challenge).ok
+    second = run.mfa_required()  # the learner runs the section again
+    again = run.challenge(second.mfa_token, wk.challengeable(run.authenticators())[0])
+    with pytest.raises(wk.StepPending):
+        run.answer("picked", second.mfa_token, again)
+
+
+def test_a_spent_mfa_token_sent_again_says_why_and_that_the_answer_is_a_pick(connect):
+    run = connect()
+    mfa = run.mfa_required()
+    enrollment = run.enroll("otp", mfa.mfa_token)
+    first = run.answer("enroll", mfa.mfa_token, enrollment)
+    assert first.ok and first.note == ""
+    again = run.answer("enroll", mfa.mfa_token, enrollment)  # the cell run a second time
+    assert again.summary() == {"status": 403, "error": "invalid_grant", "error_description": "Malformed mfa_token"}
+    assert "already spent: step 'enroll'" in again.note and "pick" in again.note
+    assert "already spent" in again._repr_html_() and "already spent" in repr(again)
+    other = run.mfa_required()
+    fresh_error = run.attempt("cut", run.client.challenge, other.mfa_token[:20], "otp")
+    assert fresh_error.note == ""  # a malformed token never used before gets no such note
 
 
 def test_widgets_are_no_ops_headless(connect):
@@ -293,6 +350,69 @@ def test_custom_domain_pitfalls_and_the_authorize_fix(connect):
     assert wk.token_summary(tokens)["audiences"][0] == custom.mfa_audience
 
 
+def test_the_authorize_request_is_recorded_shown_and_in_the_har(connect, tmp_path):
+    run = connect()
+    request = run.authorize_request()
+    asked = wk.authorize_parameters(request)
+    assert asked["audience"] == run.client.mfa_audience and asked["code_challenge_method"] == "S256"
+    code = run.authorization_code(request)
+    record = wk.authorize_record(request, run.client.session)
+    assert record["answers"] == ["GET /authorize 200", "POST /u/login 302"]
+    assert record["audience"] == "https://mfa-kit-demo.us.auth0.com/mfa/" and "enroll" in record["scope"]
+    har = run.client.session.har()["log"]["entries"]
+    authorize = next(e for e in har if e["request"]["url"].split("?")[0].endswith("/authorize"))
+    assert {"name": "audience", "value": run.client.mfa_audience} in authorize["request"]["queryString"]
+    login = har[-1]
+    assert code not in json.dumps(har) and run.client.settings.password not in json.dumps(har)
+    assert "code=[redacted" in login["response"]["redirectURL"]
+    assert run.exchange_code(code, request)["access_token"] == run.access_token
+
+
+def test_the_audience_without_its_trailing_slash_is_refused_at_authorize(connect):
+    run = connect()
+    assert wk.without_trailing_slash(run.client.mfa_audience) == "https://mfa-kit-demo.us.auth0.com/mfa"
+    refused = run.client.open_authorize(run.authorize_request(audience=wk.without_trailing_slash(run.client.mfa_audience)))
+    assert wk.authorize_summary(refused) == {
+        "status": 302, "redirect_to": "/settings/callback", "error": "access_denied",
+        "error_description": "Service not enabled within domain: https://mfa-kit-demo.us.auth0.com/mfa"}
+
+
+def test_a_pasted_redirect_url_is_checked_and_recorded(connect):
+    run = connect(headless=False)
+    request = run.authorize_request()
+    base = request.redirect_uri
+    with pytest.raises(KitError, match="another /authorize request"):
+        run.store_redirect("redirect", request, f"{base}?code=abc&state=not-this-one")
+    with pytest.raises(KitError, match="access_denied: no"):
+        run.store_redirect("redirect", request, f"{base}?error=access_denied&error_description=no")
+    with pytest.raises(KitError, match="No code"):
+        run.store_redirect("redirect", request, base)
+    assert run.store_redirect("redirect", request, f" {base}?code=the-code-1234&state={request.state}\n") == "the-code-1234"
+    recorded = run.client.session.last
+    assert recorded.url == request.url and recorded.status == 302
+    assert "the-code-1234" not in json.dumps(run.client.session.har())
+    assert run.client.emulator is not None and run.authorization_code(request) != "the-code-1234"  # the emulator logs in itself
+
+
+@pytest.mark.parametrize("move_clock, headless, moved", [("auto", True, False), ("auto", False, True),
+                                                         ("false", False, False)])
+def test_the_expired_lookalike_answers_as_an_expired_mfa_token_when_the_clock_may_move(
+        move_clock, headless, moved, monkeypatch, shown):
+    for var in ENV.values():
+        if var.startswith("AUTH0_"):
+            monkeypatch.setenv(var, "")
+    with Emulator() as own:  # its own emulator: the clock moves a day
+        monkeypatch.setenv("MFA_KIT_EMULATOR_URL", own.url)
+        run = wk.connect("99_test", headless)
+        custom = run.custom_domain_client()
+        lookalike = run.lookalike_token(custom)
+        outcome = run.after_expiry("expired", lookalike, move_clock, custom.confirm_otp, lookalike, "000000")
+    if moved:
+        assert outcome.summary() == {"status": 403, "error": "expired_token", "error_description": "mfa_token is expired"}
+    else:
+        assert list(outcome.summary()) == ["skipped"] and "shared clock" in outcome.summary()["skipped"]
+
+
 def test_show_device_is_live_only_and_shows_what_the_phone_shows(connect, shown):
     headless = connect(headless=True)
     mfa = headless.mfa_required()
@@ -314,7 +434,7 @@ def test_discovery_summary_checks_issuer_and_the_endpoints_the_flows_use():
     from types import SimpleNamespace
     client = SimpleNamespace(domain="tenant.eu.auth0.com", base_url="http://127.0.0.1:8080")
     good = {"issuer": "https://tenant.eu.auth0.com/", **{k: "https://x" for k in wk.DISCOVERY_ENDPOINTS}}
-    assert wk.discovery_summary(good, client) == {"issuer_matches_address": True, "missing_endpoints": []}
+    assert wk.discovery_summary(good, client) == {"issuer_matches_domain": True, "missing_endpoints": []}
     bad = {**good, "issuer": "https://tenant.eu.auth0.com", "mfa_challenge_endpoint": None}
-    assert wk.discovery_summary(bad, client) == {"issuer_matches_address": False,
+    assert wk.discovery_summary(bad, client) == {"issuer_matches_domain": False,
                                                  "missing_endpoints": ["mfa_challenge_endpoint"]}

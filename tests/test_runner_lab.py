@@ -75,7 +75,8 @@ def test_the_real_command_is_jupyterlab_from_this_environment(monkeypatch):
     notebook = Path("/repo/notebooks/01_setup.ipynb")
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     assert lab_command(notebook, no_browser=True, extra=[]) == [
-        sys.executable, "-m", "jupyterlab", "--no-browser", str(notebook)]
+        sys.executable, "-m", "jupyterlab", "--no-browser",
+        "--ContentsManager.pre_save_hook=mfa_helpers.runner.strip.pre_save", str(notebook)]
     assert importlib.util.find_spec("jupyterlab.__main__") is not None  # `python -m jupyterlab` runs
 
 

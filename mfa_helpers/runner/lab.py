@@ -21,6 +21,8 @@ from .config import DEFAULT_NOTEBOOKS_DIR, ConfigError, Environment
 from .local_emulator import running_emulator
 
 LAB_COMMAND_ENV = "MFA_KIT_LAB_COMMAND"
+# Autosave writes the kit's notebooks as committed (no outputs): `git status` stays clean.
+SAVE_AS_COMMITTED = "--ContentsManager.pre_save_hook=mfa_helpers.runner.strip.pre_save"
 FIRST_NOTEBOOK = "01_*.ipynb"
 
 
@@ -80,7 +82,7 @@ def lab_command(notebook: Path, no_browser: bool, extra: list[str]) -> list[str]
     except ValueError as exc:  # an unbalanced quote
         raise ConfigError(f"{LAB_COMMAND_ENV}={replacement!r} cannot be split into words ({exc})",
                           f"balance its quotes, or unset {LAB_COMMAND_ENV} for jupyter lab") from None
-    options = [] if replacement else [*(["--no-browser"] if no_browser else []), *_root_option()]
+    options = [] if replacement else [*(["--no-browser"] if no_browser else []), *_root_option(), SAVE_AS_COMMITTED]
     return [*base, *options, *[a for a in extra if a != "--"], str(notebook)]
 
 

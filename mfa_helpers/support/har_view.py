@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from mfa_helpers.display import Table
 from mfa_helpers.support import bundle, har
 from mfa_helpers.support.diagnose import (Finding, Observed, diagnose, findings_markdown,
                                           guess_canonical_domain, jwt_parts, normalise_domain, observe)
@@ -47,10 +48,9 @@ class CustomerHar:
         from IPython.display import Markdown
         return Markdown(f"```mermaid\n{sequence_diagram(self.observed, self.findings)}\n```")
 
-    def claims(self):
+    def claims(self) -> Table:
         """Every JWT the exchanges carry, claim by claim (times as dates, contacts masked)."""
-        import pandas as pd
-        return pd.DataFrame(token_claims(self.observed), columns=["exchange", "token", "claim", "value"])
+        return Table(("exchange", "token", "claim", "value"), tuple(token_claims(self.observed)))
 
     def report(self) -> "Markdown":
         """The findings, each with why, the fix and Auth0's page."""
