@@ -266,6 +266,16 @@ _ALL = [
        f"Get an access token for the MFA API (audience {MFA_AUDIENCE_PLACEHOLDER}, scope enroll) by "
        "completing MFA with the existing factor (challenge, then the matching MFA grant), and call "
        "POST /mfa/associate with that token.", "manage"),
+    _k("too_many_authenticators", "Too many authenticators enrolled",
+       "Auth0 caps how many authenticators one user may hold (about 51, unconfirmed enrollments "
+       "included, per Auth0's knowledge base). Enrollments that were started and never confirmed "
+       "pile up until the next one is refused.",
+       "List the user's authenticators and delete the inactive ones the code started and never "
+       "confirmed (client.delete_authenticators with an MFA API access token), then enroll again.",
+       "Remove the user's unconfirmed enrollments (GET /mfa/authenticators shows them with "
+       "\"active\": false; delete them with an MFA API access token, or in Dashboard > User "
+       "Management > Users > (the user) > Multi-factor), and confirm each enrollment right after "
+       "POST /mfa/associate instead of starting new ones.", "manage"),
     _k("invalid_authenticator_type", "Unknown authenticator type",
        "authenticator_types accepts only \"otp\" (an authenticator app) and \"oob\" (SMS, voice, "
        "email or push, with oob_channels).",
