@@ -214,7 +214,7 @@ def mask_email(value: str) -> str:
 
 def mask_authorization(value: str) -> str:
     scheme, _, credentials = value.strip().partition(" ")
-    if has_mask(credentials):
+    if has_mask(credentials) or SHELL_VARIABLE_RE.fullmatch(credentials.strip()):
         return value
     if scheme.lower() in ("bearer", "dpop") and credentials:
         return f"{scheme} {mask_jwt(credentials.strip())}"
@@ -275,6 +275,10 @@ def field_kind(name: str) -> str | None:
     return None
 
 
+# `$MFA_TOKEN`, `"${AUTH0_CLIENT_SECRET}"`: a curl snippet's placeholder names a secret, it holds none.
+SHELL_VARIABLE_RE = re.compile(r'"?\$\{?[A-Za-z_][A-Za-z0-9_]*\}?"?')
+
+
 def _harmless_header(lowered: str) -> bool:
     return lowered in HARMLESS_HEADERS or lowered.startswith(HARMLESS_HEADER_PREFIXES)
 
@@ -291,7 +295,7 @@ def _mask(kind: str, value: Any) -> Any:
         return None
     if not isinstance(value, str):
         return _MASKERS[kind](str(value)) if kind in SECRET_KINDS else value
-    if is_masked(value) or (kind in PERSONAL_KINDS and "•" in value):
+    if is_masked(value) or (kind in PERSONAL_KINDS and "•" in value) or SHELL_VARIABLE_RE.fullmatch(value):
         return value
     return _MASKERS[kind](value)
 

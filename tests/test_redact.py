@@ -75,3 +75,14 @@ def test_session_knows_secrets_from_requests_responses_headers_and_registrations
                             json.dumps({"otp": "123456"}), 200, "OK", {"Content-Type": "application/json"},
                             json.dumps({"access_token": JWT, "refresh_token": "rt-" + "z" * 40})))
     assert session.known_secrets() == {"client-secret-value", JWT, "123456", "rt-" + "z" * 40}
+
+
+def test_a_curl_snippets_shell_variables_survive_redaction_and_real_credentials_do_not():
+    """The curl shown in a notebook names secrets as $VARIABLES so it runs as shown; redaction
+    (every header value, Bearer lines, secret-named pairs) must leave those names readable."""
+    snippet = ('curl -H "Authorization: Bearer $MFA_TOKEN" -H "Authorization: Bearer ${ACCESS_TOKEN}" '
+               '--data-urlencode "client_secret=$AUTH0_CLIENT_SECRET"')
+    assert redact.redact_text(snippet) == snippet
+    assert redact.redact_header("Authorization", "Bearer $MFA_TOKEN") == "Bearer $MFA_TOKEN"
+    real = "Authorization: Bearer Fe26.2*abcdefghijklmnopqrstuvwxyz0123456789"
+    assert "abcdefghijklmnop" not in redact.redact_text(real)
