@@ -17,7 +17,7 @@ from mfa_helpers import MfaClient, VirtualAuthenticator, protocol
 from mfa_helpers.display import Table
 from mfa_helpers.support.diagnose import Finding, diagnose
 from mfa_helpers.errors import Auth0Error, AuthorizationPending, KitError, MfaRequired
-from mfa_helpers.walkthrough import REDIRECT_URI, Outcome, browser_login
+from mfa_helpers.walkthrough import REDIRECT_URI, Outcome, emulator_login
 
 # What a scenario may need that only the emulator gives (a tenant has none of these).
 EMULATOR_FEATURES = {
@@ -157,7 +157,7 @@ def _signed_in_token(client: MfaClient, audience: str, scope: str) -> str:
     """An access token from /authorize (Universal Login), as an app's own settings page gets one:
     the emulator's login page driven as the browser would, no mfa_required on the way."""
     request = client.authorize_url(REDIRECT_URI, audience=audience, scope=scope)
-    return client.exchange_code(browser_login(client, request), request)["access_token"]
+    return client.exchange_code(emulator_login(client, request), request)["access_token"]
 
 
 def _custom_domain_mfa(client: MfaClient) -> str:
