@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import ipywidgets
-import requests
-from IPython.display import HTML, display
+from IPython.display import display
 
 from mfa_helpers import ownership, protocol, redact
 from mfa_helpers.authenticator import EMULATOR_STEPS_AHEAD, VirtualAuthenticator

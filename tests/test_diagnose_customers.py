@@ -10,7 +10,6 @@ import gzip
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -62,7 +61,7 @@ def one(findings, key=None):
 def test_each_vendors_har_gives_the_same_diagnosis(vendor):
     audience = f"https://{CUSTOM}/mfa/"
     data = har_file(vendor,
-                    Call("GET", f"https://cdn.auth0.com/js/auth0-spa-js/2.1/auth0-spa-js.production.js", 200),
+                    Call("GET", "https://cdn.auth0.com/js/auth0-spa-js/2.1/auth0-spa-js.production.js", 200),
                     login_ok(at=1),
                     token_call(CUSTOM, protocol.GRANT_PASSWORD, 403, err("service_not_enabled", audience=audience),
                                at=2, username="u@acme.com", password="pw", audience=audience),

@@ -10,7 +10,6 @@ import textwrap
 from importlib.metadata import entry_points
 from pathlib import Path
 
-import pytest
 
 from mfa_helpers.emulator.tenant import DEMO_TENANT
 

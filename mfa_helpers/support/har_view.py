@@ -11,13 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mfa_helpers.display import Table
 from mfa_helpers.support import bundle, har
 from mfa_helpers.support.diagnose import (Finding, Observed, diagnose, findings_markdown,
                                           guess_canonical_domain, jwt_parts, normalise_domain, observe)
 from mfa_helpers.tokens import DecodedToken
+
+if TYPE_CHECKING:
+    from IPython.display import Markdown
 
 UPLOADS = Path(".mfa-kit", "cases", "uploads")
 MAX_ARROWS = 80                     # a diagram longer than this is cut, saying how much is left out
