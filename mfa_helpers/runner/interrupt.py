@@ -4,6 +4,7 @@ exception, so the emulator stops and the temporary folder goes."""
 from __future__ import annotations
 
 import signal
+from multiprocessing import resource_tracker
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -42,7 +43,10 @@ def stop_children_on_signal(signals: tuple[int, ...] = (signal.SIGTERM, signal.S
 
 
 def terminate_descendants() -> None:
-    children = psutil.Process().children(recursive=True)
+    """Every descendant but multiprocessing's resource tracker: it must outlive the pool to
+    unregister the pool's semaphores (killed first, a new one prints a KeyError for each)."""
+    tracker = getattr(resource_tracker._resource_tracker, "_pid", None)
+    children = [c for c in psutil.Process().children(recursive=True) if c.pid != tracker]
     for child in children:
         try:
             child.terminate()
