@@ -348,6 +348,34 @@ def test_notebook_selection_by_glob_prefix_stem_and_path(tmp_path):
     assert names([str(other), "03*"]) == ["extra.ipynb", "03_enroll_otp.ipynb"]
 
 
+@pytest.mark.parametrize("text, reason", [
+    ('[1, 2]', "not a JSON object"),
+    ('{"nbformat": 5, "cells": []}', "nbformat version 5"),
+    ('{"nbformat": 4, "metadata": {}}', "no list of cells"),
+    ('{"nbformat": 4, "cells": ["print(1)"]}', "no list of cells"),
+    ('{"nbformat": 3, "cells": []}', "no list of cells"),
+])
+def test_a_file_nbformat_would_refuse_is_refused_before_the_run(tmp_path, text, reason):
+    """The same files nbformat's reader refuses, found without importing nbformat in the run's process."""
+    from mfa_helpers.runner.config import ConfigError, select_notebooks
+
+    (tmp_path / "01_x.ipynb").write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(f"01_x.ipynb is not a notebook Jupyter can open ({reason}")):
+        select_notebooks(tmp_path, [])
+    with pytest.raises(Exception):
+        nbformat.read(tmp_path / "01_x.ipynb", as_version=4)
+
+
+def test_selecting_notebooks_leaves_nbformat_unimported():
+    """The plan runs before any worker starts, so what it imports delays every notebook."""
+    code = ("import sys; from mfa_helpers.runner.config import select_notebooks, DEFAULT_NOTEBOOKS_DIR; "
+            "select_notebooks(DEFAULT_NOTEBOOKS_DIR, []); print('nbformat' in sys.modules)")
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
 def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path, monkeypatch):
     from mfa_helpers.runner.config import Environment, resolve_target
 

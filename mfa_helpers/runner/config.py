@@ -5,6 +5,7 @@ Every problem the user can fix is a `ConfigError` naming the fix; the CLI turns 
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -156,16 +157,37 @@ def select_notebooks(notebooks_dir: Path, patterns: list[str]) -> list[Path]:
 
 
 def _require_notebook(path: Path) -> None:
-    """A file Jupyter can open; anything else would fail only once the emulator and a kernel ran."""
-    import nbformat
+    """A file Jupyter can open; anything else would fail only once the emulator and a kernel ran.
 
+    Checked as nbformat's reader does before it converts (JSON, a known major version, v4's cells),
+    without importing nbformat: its import (jsonschema) would cost every run a third of a second
+    before the first notebook starts.
+    """
     try:
-        nbformat.read(path, as_version=4)
-    except Exception as exc:  # nbformat's messages quote the file, which may hold a secret: not shown
-        reason = (exc.strerror if isinstance(exc, OSError) else "not UTF-8" if isinstance(exc, UnicodeDecodeError)
-                  else type(exc).__name__)
+        data = json.loads(path.read_bytes())
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+    except UnicodeDecodeError:
+        reason = "not UTF-8"
+    except ValueError as exc:  # the message quotes the file, which may hold a secret: not shown
+        reason = type(exc).__name__
+    else:
+        reason = _notebook_shape_problem(data)
+    if reason:
         raise ConfigError(f"{path} is not a notebook Jupyter can open ({reason})",
-                          "select .ipynb files saved by Jupyter, or repair this one") from None
+                          "select .ipynb files saved by Jupyter, or repair this one")
+
+
+def _notebook_shape_problem(data: object) -> str | None:
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    version = data.get("nbformat")
+    if version not in (3, 4):
+        return f"nbformat version {version!r}, not 3 or 4"
+    cells = data.get("cells") if version == 4 else data.get("worksheets")
+    if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
+        return "no list of cells"
+    return None
 
 
 def _matches(path: Path, pattern: str) -> bool:
