@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 
 from mfa_helpers.runner.config import GoldenSet
-from mfa_helpers.runner.nbval_check import check_goldens
+from mfa_helpers.runner.nbval_check import GoldenCheck
 
 
 def notebook(path: Path, *cells: tuple[str, str | None]) -> Path:
@@ -30,7 +30,8 @@ def notebook(path: Path, *cells: tuple[str, str | None]) -> Path:
 def check(tmp_path: Path, *goldens: Path):
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
-    return check_goldens(GoldenSet(list(goldens)), tmp_path / "executed", dict(os.environ), work)
+    with GoldenCheck(GoldenSet(list(goldens)), tmp_path / "executed", dict(os.environ), work) as check:
+        return check.result()
 
 
 def failures(result) -> dict[str, str]:

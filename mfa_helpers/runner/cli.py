@@ -24,16 +24,14 @@ from .config import (
     DEFAULT_GOLDEN_DIR, DEFAULT_NOTEBOOKS_DIR, ConfigError, Environment, GoldenSet, check_run_folder, default_jobs,
     find_goldens, resolve_target, select_notebooks,
 )
-from .diagnosis import diagnose_har
 from .executed import cleaned, find_failure, recorded_results
 from .interrupt import Interrupted, stop_children_on_signal
 from .junit import junit_xml
 from .local_emulator import demo_secrets, running_emulator
-from .nbval_check import NbvalResult, check_goldens, skipped
+from .nbval_check import GoldenCheck, NbvalResult
 from .pool import Job, Outcome, Workers
 from .report import render_report, target_label
 from .scrub import Scrubber
-from .tenant import TestUser, not_replayable
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -120,7 +118,10 @@ def _plan(args: argparse.Namespace) -> Plan:
     env = Environment.load()
     target = resolve_target(args.target, env)
     notebooks = select_notebooks(args.notebooks_dir, args.notebooks)
-    left_out = not_replayable(notebooks, env.values) if target == "tenant" else {}
+    left_out = {}
+    if target == "tenant":
+        from .tenant import not_replayable
+        left_out = not_replayable(notebooks, env.values)
     notebooks = [nb for nb in notebooks if nb not in left_out]
     if not notebooks:
         raise ConfigError("none of the selected notebooks can be replayed headless on a tenant: "
@@ -153,12 +154,13 @@ def _fresh_run_dir(parent: Path, started: datetime) -> Path:
 
 def _execute(plan: Plan) -> dict[str, Any]:
     began = time.time()
+    on_tenant = plan.target == "tenant"
     with tempfile.TemporaryDirectory(prefix="mfa-kit-verify-") as staging_dir:
         staging = Path(staging_dir)
         with Workers(plan.jobs) as workers, _kernel_environment(plan.env, plan.target) as (kernel_env, target_secrets):
             scrubber = Scrubber(plan.env.secrets() + target_secrets)
-            on_tenant = plan.target == "tenant"
             if on_tenant:  # before any output: a test user with factors is one line, exit 2
+                from .tenant import TestUser
                 TestUser(kernel_env).check_ready()
             where = (f" at {kernel_env['MFA_KIT_EMULATOR_URL']}" if plan.target == "emulator"
                      else f" {plan.env.settings.domain}")
@@ -166,12 +168,18 @@ def _execute(plan: Plan) -> dict[str, Any]:
                   f"{plan.jobs} at a time", file=sys.stderr)
             for notebook, why in plan.left_out.items():
                 print(f"mfa-kit verify: not replayed on a tenant: {notebook.stem}: it {why}", file=sys.stderr)
+            _announce_nbval(plan.goldens)
             jobs = [Job.staged(nb, staging, kernel_env, plan.cell_timeout, restore_user=on_tenant)
                     for nb in plan.notebooks]
-            outcomes = workers.replay_all(jobs)
-            nbval = _nbval_stage(plan, kernel_env, staging)
-        plan.out.mkdir(parents=True, exist_ok=True)
-        notebooks = [_collect(job, outcome, plan.out, scrubber) for job, outcome in zip(jobs, outcomes)]
+            collected: dict[Path, Collected] = {}
+            with GoldenCheck(plan.goldens, staging / "executed", kernel_env, staging, on_tenant) as golden_check:
+                def finished(job: Job, outcome: Outcome) -> None:
+                    collected[job.notebook] = _collect(job, outcome, scrubber)
+                    golden_check.done(job.notebook.stem)
+
+                workers.replay_all(_goldens_first(jobs, plan.goldens), on_done=finished)
+                nbval = golden_check.result()
+    notebooks = [collected[job.notebook].write(plan.out) for job in jobs]
     if nbval.log:
         scrubber.write_text(plan.out / "nbval.log", nbval.log)
     summary = scrubber.tree(_summary(plan, notebooks, nbval, began))
@@ -180,6 +188,12 @@ def _execute(plan: Plan) -> dict[str, Any]:
     history.append(plan.history, history.entry_for(summary))
     scrubber.write_text(plan.out / "report.html", render_report(summary, history.load(plan.history)))
     return summary
+
+
+def _goldens_first(jobs: list[Job], goldens: GoldenSet) -> list[Job]:
+    """The notebooks nbval waits for go first, so that its check overlaps the others' runs."""
+    compared = {notebook.stem for notebook in goldens.notebooks}
+    return sorted(jobs, key=lambda job: job.notebook.stem not in compared)
 
 
 @contextmanager
@@ -198,41 +212,60 @@ def _kernel_environment(env: Environment, target: str) -> Iterator[tuple[dict[st
         yield {**base, **blanked, "MFA_KIT_EMULATOR_URL": url}, demo_secrets(url)
 
 
-def _nbval_stage(plan: Plan, kernel_env: dict[str, str], staging: Path) -> NbvalResult:
-    goldens = plan.goldens
+def _announce_nbval(goldens: GoldenSet) -> None:
     if goldens.skip_reason:
         print(f"mfa-kit verify: nbval skipped: {goldens.skip_reason}", file=sys.stderr)
-        return skipped(goldens.skip_reason)
-    print(f"mfa-kit verify: nbval compares {len(goldens.notebooks)} executed notebook(s) with their goldens",
-          file=sys.stderr)
-    return check_goldens(goldens, staging / "executed", kernel_env, staging, on_tenant=plan.target == "tenant")
+    else:
+        print(f"mfa-kit verify: nbval compares {len(goldens.notebooks)} executed notebook(s) with their goldens",
+              file=sys.stderr)
 
 
-def _collect(job: Job, outcome: Outcome, out: Path, scrubber: Scrubber) -> dict[str, Any]:
-    """Move one notebook's artifacts from staging into the run folder, scrubbed, and describe them."""
+@dataclass(frozen=True)
+class Collected:
+    """One notebook's artifacts, already scrubbed, and its summary entry: written at the end, so that
+    a run stopped half-way leaves no run folder."""
+
+    entry: dict[str, Any]
+    files: dict[str, str]  # path in the run folder -> scrubbed text
+    failed_har: str | None  # the HAR to diagnose once written: the notebook failed
+
+    def write(self, out: Path) -> dict[str, Any]:
+        for name, text in self.files.items():
+            path = out / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        if self.failed_har is None:
+            return self.entry
+        from .diagnosis import diagnose_har
+
+        return {**self.entry, "diagnosis": diagnose_har(out / self.failed_har)}
+
+
+def _collect(job: Job, outcome: Outcome, scrubber: Scrubber) -> Collected:
+    """One notebook's artifacts read from staging and scrubbed, and its summary entry."""
     name = job.notebook.stem
-    executed = har = None
-    failure = None
+    files: dict[str, str] = {}
+    executed = har = log = failure = None
     results: list[dict[str, Any]] = []
     if job.executed.is_file():
         nb = json.loads(job.executed.read_text(encoding="utf-8"))
         failure = find_failure(nb, outcome.error, outcome.in_cell)
         results = recorded_results(nb)
         executed = f"notebooks/{job.notebook.name}"
-        scrubber.write_json(out / executed, cleaned(nb))
+        files[executed] = scrubber.json_text(cleaned(nb))
     elif outcome.error:
         failure = find_failure({}, outcome.error, outcome.in_cell)
     if job.har.is_file():
         har = f"har/{name}.har"
+        text = job.har.read_text(encoding="utf-8", errors="replace")
         try:
-            scrubber.write_json(out / har, json.loads(job.har.read_text(encoding="utf-8")))
+            files[har] = scrubber.json_text(json.loads(text))
         except json.JSONDecodeError:
-            scrubber.write_text(out / har, job.har.read_text(encoding="utf-8", errors="replace"))
-    log = None
+            files[har] = scrubber.text(text)
     if job.log.is_file() and job.log.stat().st_size:
         log = f"logs/{name}.log"
-        scrubber.write_text(out / log, job.log.read_text(encoding="utf-8", errors="replace"))
-    return {
+        files[log] = scrubber.text(job.log.read_text(encoding="utf-8", errors="replace"))
+    entry = {
         "name": name,
         "source": str(job.notebook),
         "status": "failed" if outcome.error else "passed",
@@ -243,8 +276,9 @@ def _collect(job: Job, outcome: Outcome, out: Path, scrubber: Scrubber) -> dict[
         "failure": None if failure is None else {**vars(failure), "headline": failure.headline},
         "left_behind": list(outcome.left_behind),
         "results": [{"key": r.get("key"), "value": r.get("value")} for r in results],
-        "diagnosis": diagnose_har(out / har) if har and outcome.error else [],
+        "diagnosis": [],
     }
+    return Collected(entry, files, har if har and outcome.error else None)
 
 
 def _summary(plan: Plan, notebooks: list[dict[str, Any]], nbval: NbvalResult, began: float) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,8 +160,12 @@ class Workers:
     def __exit__(self, *exc: object) -> None:
         self._pool.shutdown(wait=True)
 
-    def replay_all(self, jobs: list[Job], show_progress: bool = True) -> list[Outcome]:
-        """Replay `jobs` on the workers; outcomes come back in the jobs' order."""
+    def replay_all(self, jobs: list[Job], show_progress: bool = True,
+                   on_done: Callable[[Job, Outcome], None] | None = None) -> list[Outcome]:
+        """Replay `jobs` on the workers, submitted in that order; outcomes come back in the same order.
+
+        `on_done` runs here, in the calling process, as each notebook finishes: its work overlaps
+        the notebooks still running."""
         outcomes: dict[Path, Outcome] = {}
         with tqdm(total=len(jobs), desc="notebooks", unit="nb", file=sys.stderr, disable=not show_progress) as bar:
             submitted = {self._pool.submit(replay, job): job for job in jobs}
@@ -171,6 +176,8 @@ class Workers:
                 for future in done:
                     outcome = _outcome(future, submitted[future])
                     outcomes[outcome.notebook] = outcome
+                    if on_done is not None:
+                        on_done(submitted[future], outcome)
                     failed += outcome.error is not None
                     bar.update(1)
                 state = {"running": min(self.count, sum(1 for f in pending if f.running())), "failed": failed}

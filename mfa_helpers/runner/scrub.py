@@ -27,11 +27,17 @@ class Scrubber:
         """A redacted copy of a JSON-like tree (field rules by key, every string value scrubbed)."""
         return redact_json(node, self._secrets)
 
+    def json_text(self, data: Any) -> str:
+        """`data` as indented JSON, redacted (keys too: known secrets are masked in the whole text)."""
+        return mask_known(json.dumps(self.tree(data), indent=1, ensure_ascii=False), self._secrets)
+
     def write_text(self, path: Path, text: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.text(text), encoding="utf-8")
+        _write(path, self.text(text))
 
     def write_json(self, path: Path, data: Any) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(self.tree(data), indent=1, ensure_ascii=False)
-        path.write_text(mask_known(text, self._secrets), encoding="utf-8")  # keys too
+        _write(path, self.json_text(data))
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
