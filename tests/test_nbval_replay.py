@@ -5,6 +5,7 @@ notebook the run did not write."""
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import nbformat
@@ -99,3 +100,31 @@ def test_cells_nbval_skips_do_not_shift_the_ones_after_them(tmp_path):
     result = check(tmp_path, golden)
 
     assert result.status == "passed", result.log
+
+
+def test_the_check_starts_when_its_last_notebook_is_done_and_not_before(tmp_path):
+    """verify reports each finished notebook; nbval then runs beside the notebooks without goldens."""
+    goldens = [notebook(tmp_path / "golden" / f"0{n}_x.ipynb", ("print(1)", "1\n")) for n in (1, 2)]
+    for golden in goldens:
+        notebook(tmp_path / "executed" / golden.name, ("print(1)", "1\n"))
+    work = tmp_path / "work"
+    work.mkdir()
+    with GoldenCheck(GoldenSet(goldens), tmp_path / "executed", dict(os.environ), work) as golden_check:
+        golden_check.done("01_x")
+        golden_check.done("diagnose")  # a notebook without a golden changes nothing
+        assert not (work / "nbval.out").exists(), "nbval started before 02_x had run"
+        golden_check.done("02_x")
+        assert (work / "nbval.out").exists(), "nbval waited for result()"
+        result = golden_check.result()
+    assert (result.status, len(result.cases)) == ("passed", 2)
+
+
+def test_leaving_the_block_stops_a_check_still_running(tmp_path):
+    """A run that fails or is stopped while nbval runs leaves no pytest behind."""
+    golden = notebook(tmp_path / "golden" / "01_x.ipynb", ("print(1)", "1\n"))
+    work = tmp_path / "work"
+    work.mkdir()
+    with GoldenCheck(GoldenSet([golden]), tmp_path / "executed", dict(os.environ), work) as golden_check:
+        golden_check.done("01_x")
+        process = golden_check._process
+    assert process is not None and process.returncode == -signal.SIGKILL  # pytest takes a second to start
