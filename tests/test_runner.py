@@ -366,14 +366,17 @@ def test_a_file_nbformat_would_refuse_is_refused_before_the_run(tmp_path, text, 
         nbformat.read(tmp_path / "01_x.ipynb", as_version=4)
 
 
-def test_selecting_notebooks_leaves_nbformat_unimported():
-    """The plan runs before any worker starts, so what it imports delays every notebook."""
-    code = ("import sys; from mfa_helpers.runner.config import select_notebooks, DEFAULT_NOTEBOOKS_DIR; "
-            "select_notebooks(DEFAULT_NOTEBOOKS_DIR, []); print('nbformat' in sys.modules)")
+def test_verify_plans_without_importing_nbformat_or_the_other_commands(tmp_path):
+    """The plan runs before any worker starts, so what it imports delays every notebook: a bad
+    selection is refused with nbformat, the emulator's CLI and the support commands unloaded."""
+    code = ("import sys; from mfa_helpers.cli import main; code = main(['verify', 'no-such-notebook']); "
+            "print(code, sorted(m for m in ('nbformat', 'mfa_helpers.emulator.cli', 'mfa_helpers.support.bundle', "
+            "'mfa_helpers.support.cli_diagnose', 'mfa_helpers.runner.lab') if m in sys.modules))")
     import subprocess
     import sys
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert done.stdout.strip() == "2 []", done.stdout + done.stderr
+    assert "no notebook in" in done.stderr
 
 
 def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path, monkeypatch):
