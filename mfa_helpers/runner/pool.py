@@ -5,6 +5,8 @@ Each worker process runs one notebook at a time, so it can give the kernel its o
 """
 from __future__ import annotations
 
+import atexit
+import logging
 import math
 import multiprocessing
 import os
@@ -150,7 +152,7 @@ class Workers:
         self.count = count
         # spawn: no inherited threads (the in-process emulator)
         self._pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_import_papermill)
+                                         initializer=_start_worker)
 
     def __enter__(self) -> "Workers":
         for _ in range(self.count):  # each submission to a pool with no idle process starts one
@@ -187,8 +189,20 @@ class Workers:
         return [outcomes[job.notebook] for job in jobs]
 
 
-def _import_papermill() -> None:
+def _start_worker() -> None:
+    atexit.register(_exit_without_teardown)  # before papermill's imports: their exit handlers run first
     import papermill  # noqa: F401  (replay's import, done while the worker waits for its first job)
+
+
+def _exit_without_teardown() -> None:
+    """A spawned worker ends with a full interpreter shutdown, which frees papermill's and Jupyter's
+    modules one by one: up to a second at the end of every run. Its results are sent by then (the
+    pool's result queue writes synchronously); once the later handlers have run and logging and
+    output are flushed, nothing else is needed."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(0)
 
 
 def _outcome(future: Future[Outcome], job: Job) -> Outcome:
