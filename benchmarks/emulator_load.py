@@ -3,7 +3,7 @@
 Starts the emulator in this process and drives it over real HTTP (requests.Session per thread) for
 `--seconds` per measurement:
 
-  baseline        GET /.well-known/jwks.json: a static answer through uvicorn, FastAPI and the
+  baseline        GET /.well-known/jwks.json: a static answer through uvicorn, Starlette and the
                   emulator's route wrapper (rate-limit bucket included)
   password grant  POST /oauth/token grant_type=password, answered 403 mfa_required
   otp enrollment  one whole flow per iteration: fresh user, password grant, /mfa/associate (otp),

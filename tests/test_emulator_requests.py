@@ -217,3 +217,21 @@ def test_openapi_driven_garbage_never_yields_a_500(wire, fresh_user, caplog):
     grant_schema = document["paths"]["/oauth/token"]["post"]["requestBody"]["content"][
         "application/x-www-form-urlencoded"]["schema"]["properties"]["grant_type"]
     assert set(grant_schema["enum"]) == set(protocol.ALL_GRANTS)
+
+
+def test_unknown_paths_and_methods_get_the_json_answers_clients_always_had(wire):
+    """Answers no handler gives: 404 for an unknown path, 405 with Allow for a known path's other
+    method (HEAD included), `{"detail": ...}` JSON as the emulator has always sent; /docs lists
+    every route offline and links the OpenAPI document."""
+    missing = wire.http.post(wire.url + "/mfa/nothing", json={}, timeout=10)
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Not Found"})
+    assert missing.headers["content-type"] == "application/json"
+    for method, path, allow in [("GET", "/oauth/token", "POST"), ("HEAD", "/emulator/health", "GET"),
+                                ("OPTIONS", "/emulator/users", "POST")]:
+        wrong = wire.http.request(method, wire.url + path, timeout=10)
+        assert (wrong.status_code, wrong.headers["allow"]) == (405, allow), (method, path)
+        assert wrong.headers["content-type"] == "application/json"
+        assert wrong.content == (b"" if method == "HEAD" else b'{"detail":"Method Not Allowed"}')
+    page = wire.http.get(wire.url + "/docs", timeout=10)
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert '<a href="openapi.json">' in page.text and "<code>DELETE /mfa/authenticators/" in page.text

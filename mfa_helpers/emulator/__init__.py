@@ -1,6 +1,6 @@
 """A local Auth0 MFA API emulator: `with Emulator() as emu: emu.url`.
 
-Runs a real HTTP server (FastAPI on uvicorn) in a background thread on a free port, with state in
+Runs a real HTTP server (Starlette on uvicorn) in a background thread on a free port, with state in
 SQLite (":memory:" by default for tests; a file keeps enrollments across restarts).
 
 `Emulator(rehearse_tenant=True)` stands in for a real tenant instead: HTTPS with a fresh self-signed
@@ -69,7 +69,7 @@ class Emulator:
 
     def start(self, timeout: float = 15.0) -> "Emulator":
         # The server stack is imported here, not above: a notebook imports this package for
-        # EmulatorControl alone, and FastAPI and uvicorn would double its kernel's start-up time.
+        # EmulatorControl alone, and Starlette and uvicorn would double its kernel's start-up time.
         import uvicorn
 
         from . import users

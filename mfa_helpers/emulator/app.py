@@ -2,7 +2,9 @@
 
 The wrapper parses the body, applies the general rate limit (Auth0's surface only), turns ApiError
 into Auth0's JSON answer, and turns anything unexpected into a 400 rather than a 500: a bad request
-must never crash the emulator's answer.
+must never crash the emulator's answer. Plain Starlette serves the list: the handlers read the raw
+request themselves, so a framework that builds models per route (FastAPI) only cost start-up time.
+/openapi.json and /docs are built here from the same list.
 """
 from __future__ import annotations
 
@@ -10,11 +12,14 @@ import logging
 import re
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable
+from html import escape
+from typing import Any, Awaitable, Callable
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response
+from starlette import routing
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from mfa_helpers import protocol
 
@@ -58,22 +63,31 @@ def _schema(name: str) -> dict:
     return {"type": "string"}
 
 
-def _openapi(route: Route) -> dict:
-    """Request fields for /openapi.json (handlers read the raw request, so FastAPI cannot infer them)."""
+def _operation(route: Route, path: str) -> dict:
+    """One operation of /openapi.json: its fields are declared here, as the handlers read the raw
+    request."""
     params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-              for name in re.findall(r"{(\w+)", route.path)]
+              for name in re.findall(r"{(\w+)", path)]
     params += [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
                for name in route.query]
     if route.bearer:
         params.append({"name": "Authorization", "in": "header", "required": True,
                        "schema": {"type": "string", "pattern": "^Bearer .+"}})
-    extra: dict = {"parameters": params} if params else {}
+    answer: dict = {"description": "Successful Response"}
+    if route.status != 204:
+        answer["content"] = {route.content_type: {"schema": {}}}
+    operation: dict = {"tags": ["Auth0 Authentication API (MFA)" if route.auth0 else "Emulator only"],
+                       "summary": f"{route.method} {path}",
+                       "operationId": re.sub(r"\W+", "_", f"{route.method} {path}").strip("_").lower(),
+                       "responses": {str(route.status): answer}}
+    if params:
+        operation["parameters"] = params
     if route.body:
         schema = {"type": "object", "properties": {name: _schema(name) for name in route.body}}
-        extra["requestBody"] = {"required": False, "content": {
+        operation["requestBody"] = {"required": False, "content": {
             "application/json": {"schema": schema},
             "application/x-www-form-urlencoded": {"schema": schema}}}
-    return extra
+    return operation
 
 
 # --- Auth0's surface -------------------------------------------------------------------------
@@ -149,7 +163,7 @@ ROUTES = [
     Route("GET", "/mfa/authenticators", mfa.list_authenticators, bearer=True, cors=True,
           content_type=protocol.JSON_UTF8),
     Route("DELETE", "/mfa/authenticators/{authenticator_id:path}", mfa.delete_authenticator, bearer=True,
-          cors=True),
+          cors=True, status=204),
     Route("GET", "/authorize", login.authorize, query=(
         "response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method",
         "audience", "scope", "state", "nonce")),
@@ -198,7 +212,6 @@ def _endpoint(rt: Runtime, route: Route):
         if route.cors and origin:
             response.headers.update(cors.headers(origin))
         return response
-    endpoint.__name__ = getattr(route.handler, "__name__", "handler").strip("_<>") or "handler"
     return endpoint
 
 
@@ -225,14 +238,62 @@ def _preflight(rt: Runtime, route: Route):
     return preflight
 
 
-def build_app(rt: Runtime) -> FastAPI:
-    app = FastAPI(title=f"Auth0 MFA API emulator: {rt.tenant.name}",
-                  description="Local emulator of Auth0's Authentication API for MFA (mfa-kit).")
+# --- the application ---------------------------------------------------------------------------
+
+DESCRIPTION = "Local emulator of Auth0's Authentication API for MFA (mfa-kit)."
+SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+
+
+def openapi_document(title: str) -> dict:
+    """The OpenAPI 3.1 document of ROUTES, as /openapi.json serves it."""
+    paths: dict = {}
     for route in ROUTES:
-        app.add_api_route(route.path, _endpoint(rt, route), methods=[route.method],
-                          name=f"{route.method} {route.path}", openapi_extra=_openapi(route),
-                          tags=["Auth0 Authentication API (MFA)" if route.auth0 else "Emulator only"])
+        path = re.sub(r"{(\w+):\w+}", r"{\1}", route.path)
+        paths.setdefault(path, {})[route.method.lower()] = _operation(route, path)
+    return {"openapi": "3.1.0", "info": {"title": title, "description": DESCRIPTION, "version": "0.1.0"},
+            "paths": paths}
+
+
+def docs_page(document: dict) -> str:
+    """/docs: Swagger UI from its CDN over /openapi.json; offline, the list of routes it replaces
+    still says what the emulator serves and links the document."""
+    title = document["info"]["title"]
+    items = "".join(f"<li><code>{method.upper()} {escape(path)}</code></li>"
+                    for path, operations in document["paths"].items() for method in operations)
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{escape(title)}</title><link rel="stylesheet" href="{SWAGGER_UI}/swagger-ui.css"></head>
+<body><div id="swagger-ui"><h1>{escape(title)}</h1>
+<p>{escape(DESCRIPTION)} Every route, as the <a href="openapi.json">OpenAPI document</a> describes it:</p>
+<ul>{items}</ul></div>
+<script src="{SWAGGER_UI}/swagger-ui-bundle.js"></script>
+<script>if (window.SwaggerUIBundle) SwaggerUIBundle({{url: "openapi.json", dom_id: "#swagger-ui", deepLinking: true}});</script>
+</body></html>"""
+
+
+def _constant(answer: type[Response], content: Any) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return answer(content)
+    return endpoint
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown path (404) or method (405): the JSON answer clients have always had from the
+    emulator (FastAPI's `{"detail": ...}`); Auth0's own is not documented."""
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def build_app(rt: Runtime) -> Starlette:
+    title = f"Auth0 MFA API emulator: {rt.tenant.name}"
+    document = openapi_document(title)
+    page = docs_page(document)
+    routes = [routing.Route("/openapi.json", _constant(JSONResponse, document)),
+              routing.Route("/docs", _constant(HTMLResponse, page))]
+    for route in ROUTES:
+        served = routing.Route(route.path, _endpoint(rt, route), methods=[route.method])
+        served.methods = {route.method}   # Starlette adds HEAD to GET; the emulator never answered it
+        routes.append(served)
         if route.cors:
-            app.add_api_route(route.path, _preflight(rt, route), methods=["OPTIONS"], include_in_schema=False,
-                              name=f"OPTIONS {route.path}")
-    return app
+            routes.append(routing.Route(route.path, _preflight(rt, route), methods=["OPTIONS"]))
+    return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

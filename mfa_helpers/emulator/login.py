@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from urllib.parse import urlencode, urlsplit
 
-from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 
 from mfa_helpers import protocol
 

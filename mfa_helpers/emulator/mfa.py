@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import jwt
 import pyotp
-from fastapi.responses import Response
+from starlette.responses import Response
 
 from mfa_helpers import protocol
 

@@ -40,7 +40,7 @@ HAR_FILE = "exchanges.har"
 DIAGNOSIS_FILE = "diagnosis.md"
 ENVIRONMENT_FILE = "environment.json"
 # Libraries whose versions explain most behaviour differences between two machines.
-LIBRARIES = ("requests", "pyotp", "PyJWT", "cryptography", "fastapi", "uvicorn", "nbformat",
+LIBRARIES = ("requests", "pyotp", "PyJWT", "cryptography", "starlette", "uvicorn", "nbformat",
              "nbclient", "papermill", "ipykernel", "ipywidgets", "qrcode")
 MIN_SECRET_LENGTH = redact.MIN_SECRET_LENGTH  # shorter values are not masked anywhere
 SHORT_SECRET = 12              # shorter values (OTPs, binding codes) only count as whole words
