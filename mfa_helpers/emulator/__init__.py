@@ -25,8 +25,7 @@ from mfa_helpers import protocol
 
 from .clock import Clock
 from .limits import Buckets
-from .signing import Signer
-from .store import StateInUse, Store
+from .store import StateInUse, Store, persistent
 from .tenant import Tenant, TenantError, load_tenant
 
 if TYPE_CHECKING:
@@ -69,7 +68,10 @@ class Emulator:
 
     def start(self, timeout: float = 15.0) -> "Emulator":
         # The server stack is imported here, not above: a notebook imports this package for
-        # EmulatorControl alone, and Starlette and uvicorn would double its kernel's start-up time.
+        # EmulatorControl alone, and Starlette, uvicorn and PyJWT would double its kernel's start-up.
+        from .signing import Signer, generate_process_key
+        if not persistent(self.db):
+            generate_process_key()   # on a thread, while the rest is imported
         import uvicorn
 
         from . import users

@@ -52,6 +52,11 @@ class StateInUse(RuntimeError):
         super().__init__(f"{self.problem}; {self.fix}")
 
 
+def persistent(path: str | Path) -> bool:
+    """True when a store at `path` outlives its process (a file, not ":memory:")."""
+    return str(path) != ":memory:"
+
+
 class Store:
     """Tiny row helpers over fixed tables; table and column names only ever come from this code.
 
@@ -59,7 +64,7 @@ class Store:
     emulator's refusal to name."""
 
     def __init__(self, path: str | Path = ":memory:", owner: str = ""):
-        self.persistent = str(path) != ":memory:"
+        self.persistent = persistent(path)
         if self.persistent:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # timeout=0: a state file in use is refused at once, not after SQLite's busy wait

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from mfa_helpers import protocol
 
@@ -21,7 +20,6 @@ POLICIES = ("never", "always")
 FACTORS = ("otp", "sms", "voice", "email", "push", "recovery-code")
 FACTOR_TYPES = ("otp", "sms", "voice", "email", "recovery-code")  # seedable per user
 _ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d+)?/?$")
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a 20,000-user file in ~1 s, not ~10
 _DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 
@@ -129,7 +127,9 @@ def load_tenant(path: Path | str | None = None) -> Tenant:
             import tomllib
             data = tomllib.loads(text)
         else:
-            data = yaml.load(text, Loader=_YAML_LOADER)
+            import yaml   # here: a notebook imports this package for EmulatorControl alone
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 20,000 users in ~1 s, not ~10
+            data = yaml.load(text, Loader=loader)
     except Exception as exc:  # yaml/toml syntax errors carry the line in their message
         raise TenantError(path, "(syntax)", f"not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}",
                           "fix the syntax at the line shown") from None
