@@ -170,6 +170,15 @@ def test_a_busy_port_is_reported_not_hung(emulator):
         Emulator(port=emulator.port).start()
 
 
+def test_the_control_api_leaves_the_server_stack_unloaded():
+    """A notebook imports the package for EmulatorControl alone: the server, its signing and the
+    tenant file parser load only when an emulator starts."""
+    probe = ("import sys, mfa_helpers.emulator.control; print(sorted({m.split('.')[0] for m in sys.modules}"
+             " & {'starlette', 'uvicorn', 'anyio', 'jwt', 'cryptography', 'yaml'}))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr
+
+
 def test_start_stop_without_with():
     emu = Emulator().start()
     try:
