@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from mfa_helpers import protocol
 
 DEMO_TENANT = Path(__file__).with_name("demo_tenant.yaml")
