@@ -1,5 +1,7 @@
 """decode_token reads header and claims without verifying; verify_token checks against a JWKS."""
+import base64
 import json
+import random
 import time
 from datetime import datetime, timezone
 
@@ -38,6 +40,42 @@ def test_decode_shows_header_claims_and_dates_without_verifying():
 def test_decode_refuses_an_opaque_token_with_a_clear_message():
     with pytest.raises(ValueError, match="opaque"):
         decode_token("Fe26.2*" + "x" * 700)
+
+
+def _pyjwt_reads(token: str):
+    try:
+        return jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+
+
+def _kit_reads(token: str):
+    try:
+        decoded = decode_token(token)
+    except ValueError:
+        return None
+    return decoded.header, decoded.claims
+
+
+def _segment(value) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
+def test_decode_reads_what_pyjwt_reads_and_refuses_what_it_refuses():
+    """decode_token reads without PyJWT (so that notebooks need not load it): same answers."""
+    good = _token()
+    head, body, signature = good.split(".")
+    tokens = [good, f"{head}.{body}.", f"{head}=.{body}.{signature}", f"{head}.{body}.[signature redacted]",
+              good[:-1], good + ".", f"{head}..{body}.{signature}", f"{head}.{body}", f"{head}===.{body}.",
+              f"{_segment([1])}.{body}.", f"{head}.{_segment('text')}.", "eyJ!.e30.", "", "Fe26.2*x"]
+    rng = random.Random(14)
+    for _ in range(300):  # one to three characters changed, as a copy-paste mangles a token
+        chars = list(good)
+        for _ in range(rng.randint(1, 3)):
+            chars[rng.randrange(len(chars))] = rng.choice("A=.-_!b ")
+        tokens.append("".join(chars))
+    assert [_kit_reads(t) for t in tokens] == [_pyjwt_reads(t) for t in tokens]
+    assert _kit_reads(good) is not None and _kit_reads(good[:-1]) is None
 
 
 def test_verify_accepts_the_tenant_key_and_refuses_another_key_or_audience():
