@@ -115,54 +115,19 @@ def qr_html(barcode_uri: str) -> str:
     return f"<div><img alt='enrollment QR code' src='data:image/png;base64,{image}' width='220'/>{manual}</div>"
 
 
-def _live_panel_class():
-    import ipywidgets as widgets
-
-    class LiveQrPanel(widgets.VBox):
-        """Shows the QR only when clicked, and hides it when another cell runs: the secret lives
-        in the kernel and the browser, never in the notebook file (nothing clicks in a headless run,
-        and the saved output is this widget's reference plus the text below)."""
-
-        def __init__(self, barcode_uri: str):
-            self._uri = barcode_uri
-            self.button = widgets.Button(description="Show QR code", icon="qrcode")
-            self.view = widgets.HTML(value="")
-            self.button.on_click(lambda _: self.hide() if self.view.value else self.reveal())
-            super().__init__(children=[widgets.HTML(value=f"<i>{html.escape(LIVE_ONLY_TEXT)}</i>"),
-                                       self.button, self.view])
-
-        def reveal(self) -> None:
-            self.view.value = qr_html(self._uri)
-            self.button.description = "Hide QR code"
-
-        def hide(self, *_: Any) -> None:
-            if self.view.value:
-                self.view.value = ""
-                self.button.description = "Show QR code"
-
-        def __repr__(self) -> str:
-            return LIVE_ONLY_TEXT
-
-    return LiveQrPanel
-
-
 def show_qr(barcode_uri: str, *, keep: bool = False) -> Any:
     """Render the enrollment QR code and manual-entry key.
 
     By default only in live display: a button reveals it and running any other cell hides it
     again, so neither the image nor the key ends up in the saved notebook. `keep=True` renders a
     plain output instead, which IS saved: only for a throwaway test user."""
-    from IPython import get_ipython
     from IPython.display import HTML, display
     if keep:
         display(HTML(qr_html(barcode_uri)))
         return None
-    panel = _live_panel_class()(barcode_uri)
-    shell = get_ipython()
-    if shell is not None:
-        shell.events.register("pre_run_cell", panel.hide)
-    display(panel)
-    return panel
+    from mfa_helpers.live import live_qr
+
+    return live_qr(barcode_uri)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-import ipywidgets
 from IPython.display import display
 
 from mfa_helpers import ownership, protocol, redact
@@ -393,6 +392,8 @@ class Walkthrough:
         a phone) or the SMS, call or email the emulator's outbox received."""
         if self.headless:
             return
+        from mfa_helpers.live import live_html
+
         kind = answer_kind(response)
         if kind == "otp" and self._otp is not None:
             live_html(f"<b>Virtual authenticator app</b><p style='font-size:160%'><code>{self._otp.code()}"
@@ -407,6 +408,8 @@ class Walkthrough:
     def show_recovery_code(self) -> None:
         """The recovery code to save, live only (each one is a password)."""
         if not self.headless and self.recovery_code:
+            from mfa_helpers.live import live_html
+
             live_html(f"Save this recovery code where you keep passwords: <code>{self.recovery_code}</code>")
 
     def latest_message(self, channel: str | None = None) -> dict | None:
@@ -533,6 +536,8 @@ class PushPoll:
     `summary()` and `outcome` raise StepPending until the push was approved or rejected."""
 
     def __init__(self, step: str, poll: Callable[[], Outcome]):
+        import ipywidgets  # only an interactive run polls in the background
+
         self.step = step
         self.result: Outcome | None = None
         self.problem: KitError | None = None
@@ -675,29 +680,6 @@ def token_summary(tokens: Mapping[str, Any]) -> dict[str, Any]:
     return {"fields": sorted(tokens), "token_type": tokens.get("token_type"),
             "expires_in": tokens.get("expires_in"), "audiences": token_audiences(tokens),
             "scope": sorted(str(tokens.get("scope") or "").split())}
-
-
-class LivePanel(ipywidgets.HTML):
-    """An HTML widget whose text form never shows its value (the saved output keeps only that)."""
-
-    def __repr__(self) -> str:
-        return "(live display only: hidden when another cell runs, never saved)"
-
-
-def live_html(content: str) -> None:
-    """Show HTML that holds a secret in the live notebook only: it is cleared as soon as another
-    cell runs, so the saved notebook never keeps it (like the client's QR panel)."""
-    from IPython import get_ipython
-
-    panel = LivePanel(value=f"<div style='border:1px solid #999;border-radius:8px;padding:8px;"
-                            f"max-width:32em'>{content}</div>")
-    shell = get_ipython()
-    if shell is not None:
-        def clear(*_: Any) -> None:
-            panel.value = "<i>(hidden once another cell ran, so it is never saved: run this cell again to see it)</i>"
-            shell.events.unregister("pre_run_cell", clear)
-        shell.events.register("pre_run_cell", clear)
-    display(panel)
 
 
 def custom_domain_audience(client: MfaClient) -> str:

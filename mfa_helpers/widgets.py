@@ -4,20 +4,24 @@ Each callback calls a plain `Walkthrough` method that stores its result under a 
 cell reads that stored result (`Walkthrough.outcome`, `Walkthrough.choose`), so no cell ever waits
 for a human and the kernel stays free. Headless, every builder returns None and shows nothing: the
 same next cell computes the result with the virtual authenticator or the emulator instead.
+
+ipywidgets is imported by the builders, once they know a widget is wanted: a headless run never
+loads it (a tenth of a second in each notebook's kernel).
 """
 from __future__ import annotations
 
 import html
 import re
 import warnings
-from typing import Any, Callable, Mapping, Sequence
-
-import ipywidgets as w
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from mfa_helpers import redact
 from mfa_helpers.client import AuthorizeRequest
 from mfa_helpers.errors import KitError
 from mfa_helpers.walkthrough import Outcome, Walkthrough, answer_kind, challengeable
+
+if TYPE_CHECKING:
+    import ipywidgets as w
 
 _SIX_DIGITS = re.compile(r"\d{6}")
 
@@ -42,6 +46,8 @@ def code_entry(wt: Walkthrough, label: str, submit: Callable[[str], Outcome]) ->
     """A 6-digit box whose Confirm button (enabled once 6 digits are typed) shows `submit`'s result."""
     if wt.headless:
         return None
+    import ipywidgets as w
+
     text = w.Text(placeholder="6 digits", description=label, style={"description_width": "initial"})
     button = w.Button(description="Confirm", button_style="primary", disabled=True)
     result = w.Output()
@@ -65,6 +71,8 @@ def redirect_entry(wt: Walkthrough, step: str, request: AuthorizeRequest) -> w.V
     the browser, so there is nothing to paste."""
     if wt.headless or wt.client.emulator is not None:
         return None
+    import ipywidgets as w
+
     link = w.HTML(f"<a href='{html.escape(request.url)}' target='_blank'>Open /authorize and log in</a>, "
                   "then paste the address your browser was sent to:")
     text = w.Text(placeholder=f"{request.redirect_uri}?code=...&state=...", layout=w.Layout(width="60em"))
@@ -124,6 +132,8 @@ def authenticator_picker(wt: Walkthrough, step: str,
     """A dropdown fed by GET /mfa/authenticators; the choice is stored for the next cell."""
     if wt.headless:
         return None
+    import ipywidgets as w
+
     options = picker_options(authenticators)
     picker = w.Dropdown(options=options, description="Authenticator",
                         style={"description_width": "initial"}, layout=w.Layout(width="32em"))
@@ -137,6 +147,8 @@ def push_buttons(wt: Walkthrough) -> w.VBox | None:
     """Approve or reject the latest push on the emulator, as the Guardian app would."""
     if wt.headless:
         return None
+    import ipywidgets as w
+
     if wt.client.emulator is None:
         return w.VBox([w.HTML("Approve the notification in the Guardian app on your phone, then run "
                               "the next cell.")])

@@ -4,7 +4,7 @@ import json
 import nbformat
 from nbclient import NotebookClient
 
-from mfa_helpers import display
+from mfa_helpers import display, live
 from mfa_helpers.exchange import Exchange
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -49,7 +49,7 @@ def test_authenticators_table_has_the_columns_and_masks_names():
 
 
 def test_live_panel_reveals_on_click_and_hides_again():
-    panel = display._live_panel_class()(URI)
+    panel = live.LiveQrPanel(URI)
     assert panel.view.value == "" and SECRET not in repr(panel)
     panel.button.click()
     assert "data:image/png;base64," in panel.view.value and "JBSW Y3DP" in panel.view.value

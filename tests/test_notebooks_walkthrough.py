@@ -9,7 +9,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from mfa_helpers import walkthrough as wk
-from mfa_helpers import widgets
+from mfa_helpers import live, widgets
 from mfa_helpers.emulator import Emulator
 from mfa_helpers.errors import CannotRemove, KitError
 from mfa_helpers.settings import ENV
@@ -25,7 +25,8 @@ def emulator():
 def shown(monkeypatch):
     """What the walkthrough displayed (instead of a notebook's outputs)."""
     items = []
-    monkeypatch.setattr(wk, "display", lambda *objs, **kw: items.extend(objs))
+    for module in (wk, live):  # live: the live-only displays (codes, QR)
+        monkeypatch.setattr(module, "display", lambda *objs, **kw: items.extend(objs))
     return items
 
 
