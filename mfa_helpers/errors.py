@@ -6,8 +6,6 @@ import ssl
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import requests
-
 from . import knowledge, protocol
 from .exchange import Exchange
 
@@ -156,6 +154,8 @@ def error_for(exchange: Exchange) -> Auth0Error:
 
 def classify_network_error(exc: BaseException) -> str:
     """refused, dns, tls, timeout or other, from a requests exception and its causes."""
+    import requests  # loaded already by the request that failed; the errors alone do not need it
+
     if isinstance(exc, requests.Timeout):
         return "timeout"
     if isinstance(exc, requests.exceptions.SSLError):
