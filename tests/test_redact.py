@@ -1,5 +1,7 @@
 """The one redaction table: each kind of secret is hidden the documented way, everywhere."""
 import json
+import random
+import re
 
 from mfa_helpers import redact
 from mfa_helpers.exchange import Exchange, Session
@@ -60,6 +62,17 @@ def test_nested_json_form_bodies_and_urls_are_redacted_by_field_name():
 def test_known_secret_values_are_scrubbed_from_free_text():
     assert redact.redact_text("your code is 904512", ["904512"]) == "your code is [redacted, 6 chars]"
     assert JWT not in redact.redact_text(f"token={JWT}") and MFA_TOKEN not in redact.redact_text(MFA_TOKEN)
+
+
+def test_known_secrets_are_masked_exactly_where_their_whole_word_pattern_matches():
+    """mask_known searches strings, not compiled patterns: it masks where secret_pattern matches."""
+    rng = random.Random(14)
+    for _ in range(3000):
+        secret = "".join(rng.choice("ab1") for _ in range(rng.randint(1, 3)))
+        text = "".join(rng.choice("ab1_-. %\n") for _ in range(rng.randint(0, 30)))
+        assert (redact._replace_word(text, secret, "[X]")
+                == re.sub(redact.secret_pattern(secret), "[X]", text))
+    assert redact.mask_known("otp=123456&t=20240123456789", ["123456"]) == "otp=[redacted, 6 chars]&t=20240123456789"
 
 
 def test_collect_secrets_finds_values_under_secret_keys_only():
