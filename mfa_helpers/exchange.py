@@ -1,14 +1,19 @@
 """Every HTTP request and its response, kept in order so a notebook, a HAR file or a support case
-can show exactly what went over the wire (always through `mfa_helpers.redact`)."""
+can show exactly what went over the wire (always through `mfa_helpers.redact`). HAR out
+(`Session.har`) and HAR in (`from_har`: the kit's files and those browsers and proxies export)."""
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 import shlex
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from . import __version__, redact
 
@@ -253,3 +258,80 @@ def _parse_json(text: str | None) -> Any:
 
 def _error_code(body: Any) -> str:
     return body.get("error", "") if isinstance(body, dict) else ""
+
+
+# --- HAR in: the kit's own files and those browsers and proxies export ---------------------------
+
+def from_har(har: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> list[Exchange]:
+    """Every HAR entry (a HAR, or its entries) as an Exchange, in the file's order (base64 bodies
+    decoded): the inverse of `Session.har`, and how a browser's or a proxy's HAR is read."""
+    entries = har.get("log", {}).get("entries", []) if isinstance(har, Mapping) else har
+    return [from_har_entry(entry) for entry in entries]
+
+
+def from_har_entry(entry: Mapping[str, Any]) -> Exchange:
+    """One entry as an Exchange. A request that got no answer (status 0 or -1; why in Chrome's
+    `response._error`, Playwright's `response._failureText` or the kit's `_error`) has status None
+    and `error` set, as the client records a network failure."""
+    request = entry.get("request") or {}
+    response = entry.get("response") or {}
+    post = request.get("postData") or {}
+    body = post.get("text")
+    if not body and post.get("params"):
+        body = urlencode([(p.get("name", ""), p.get("value") or "") for p in post["params"]])
+    request_headers = _headers(request.get("headers") or [])
+    if post.get("mimeType") and not any(k.lower() == "content-type" for k in request_headers):
+        request_headers["Content-Type"] = post["mimeType"]
+    content = response.get("content") or {}
+    text = content.get("text")
+    if text and content.get("encoding") == "base64":
+        text = _b64decode(text) if _TEXTUAL.search(str(content.get("mimeType") or "")) else ""
+    response_headers = _headers(response.get("headers") or [])
+    if content.get("mimeType") and not any(k.lower() == "content-type" for k in response_headers):
+        response_headers["Content-Type"] = content["mimeType"]
+    if response.get("redirectURL") and not any(k.lower() == "location" for k in response_headers):
+        response_headers["Location"] = response["redirectURL"]
+    status = int(response.get("status") or 0)
+    error = (entry.get("_error") or response.get("_error") or response.get("_failureText")
+             or (None if status > 0 else "no response"))
+    return Exchange(
+        method=str(request.get("method") or "GET").upper(), url=request.get("url") or "",
+        request_headers=request_headers, request_body=body or None,
+        status=status if status > 0 else None, reason=response.get("statusText") or "",
+        response_headers=response_headers, response_body=text or None,
+        started=parse_time(entry.get("startedDateTime")),
+        duration=max(float(entry.get("time") or 0), 0) / 1000, error=error)
+
+
+def _headers(pairs: Iterable[Mapping[str, str]]) -> dict[str, str]:
+    """HAR header pairs as a dict; HTTP/2's ':authority' pseudo-header becomes Host."""
+    headers: dict[str, str] = {}
+    for pair in pairs:
+        name = pair.get("name", "")
+        headers["Host" if name == ":authority" else name] = pair.get("value") or ""
+    return {name: value for name, value in headers.items() if not name.startswith(":")}
+
+
+_TEXTUAL = re.compile(r"json|text|xml|javascript|form|^$")   # a font or an image: not decoded
+
+
+def _b64decode(text: str) -> str:
+    try:
+        return base64.b64decode(text).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return ""  # binary content (an image, a font): nothing an MFA API diagnosis reads
+
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")       # Fiddler writes 7 digits; datetime reads 6
+_COMPACT_OFFSET = re.compile(r"([+-]\d\d)(\d\d)$")
+
+
+def parse_time(value: Any) -> datetime:
+    """startedDateTime as written by any exporter (Z, +01:00, +0100, 7 fraction digits); the
+    epoch when it is missing or unreadable."""
+    text = _COMPACT_OFFSET.sub(r"\1:\2", _FRACTION.sub(r"\1", str(value).strip().replace("Z", "+00:00")))
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return datetime.fromtimestamp(0, timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

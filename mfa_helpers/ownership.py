@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import protocol
+from .exchange import from_har
 
 
 def enrolled_kind(answer: Mapping[str, Any]) -> str:
@@ -21,9 +22,7 @@ def enrolled_kind(answer: Mapping[str, Any]) -> str:
 
 def enrollments_in_har(har: Mapping[str, Any]) -> list[str]:
     """The kinds a HAR's successful `POST /mfa/associate` calls enrolled, in order."""
-    from .support.har import exchanges
-
-    return [enrolled_kind(e.response_json) for e in exchanges(har)
+    return [enrolled_kind(e.response_json) for e in from_har(har)
             if e.method == "POST" and e.url.split("?", 1)[0].endswith("/mfa/associate") and e.status == 200
             and isinstance(e.response_json, dict)]
 

@@ -55,11 +55,6 @@ def test_the_emulator_control_reads_it_too(emulator):
     assert caught.value.fix == knowledge.about("emulator_unknown_transaction").code_fix
 
 
-# Known and to be mended: ownership.enrollments_in_har reads a HAR with support.har (a lazy import);
-# the HAR reader's Exchange-building half belongs beside Session.to_har in exchange.py.
-KNOWN_EXCEPTIONS = {"ownership.py"}
-
-
 def test_no_module_below_support_imports_support():
     """support/ sits on top: the client, errors, emulator and protocol never import it."""
     offenders = []
@@ -72,4 +67,4 @@ def test_no_module_below_support_imports_support():
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             if any("support" in name.split(".") for name in names):
                 offenders.append(str(relative))
-    assert sorted(set(offenders) - KNOWN_EXCEPTIONS) == []
+    assert sorted(set(offenders)) == []

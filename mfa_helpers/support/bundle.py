@@ -30,10 +30,9 @@ import mfa_helpers
 from mfa_helpers import redact
 from mfa_helpers.support.diagnose import diagnose, findings_markdown
 from mfa_helpers.errors import KitError
-from mfa_helpers.exchange import Session
+from mfa_helpers.exchange import Session, from_har_entry
 from mfa_helpers.runner.executed import cleaned
 from mfa_helpers.settings import Settings
-from mfa_helpers.support import har as har_files
 
 NOTEBOOK_FILE = "notebook.ipynb"
 HAR_FILE = "exchanges.har"
@@ -191,7 +190,7 @@ def har_session(data: Mapping[str, Any], path: str | Path) -> Session:
     session = Session()
     for index, entry in enumerate(data["log"]["entries"], 1):
         try:
-            session.record(har_files.exchange(entry))
+            session.record(from_har_entry(entry))
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             raise BundleInputError(f"{path}: entry {index} is not a HAR entry ({type(exc).__name__}: "
                                    f"{str(exc)[:120]})") from None

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from mfa_helpers import knowledge, protocol
-from mfa_helpers.exchange import Exchange
+from mfa_helpers.exchange import Exchange, from_har
 from mfa_helpers.knowledge import DASHBOARD_ORIGINS, DOCS, Knowledge
 from mfa_helpers.protocol import ErrorSpec
 from mfa_helpers.support import har
@@ -234,20 +234,20 @@ def observe(source: Any) -> list[Observed]:
         return observe(har.read_har(source))
     if isinstance(source, Mapping):
         har.check(source)
-        return observe(har.exchanges(source))
+        return observe(from_har(source))
     exchanges = getattr(source, "exchanges", None)
     if exchanges is not None:
         return observe(exchanges)
     items = list(source)
     if items and isinstance(items[0], Mapping):
-        items = har.exchanges(items)
+        items = from_har(items)
     return [item if isinstance(item, Observed) else _from_exchange(item, number)
             for number, item in enumerate(items, 1)]
 
 
 def exchanges_from_har(path: str | Path) -> list[Exchange]:
     """A HAR file's entries as Exchanges (what the verify report passes to diagnose())."""
-    return har.exchanges(har.read_har(path))
+    return from_har(har.read_har(path))
 
 
 def _from_exchange(exchange: Exchange, number: int) -> Observed:

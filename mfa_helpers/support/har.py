@@ -1,6 +1,6 @@
 """HAR files in: the kit's own and the ones browsers (Chrome, Firefox, Safari) and proxies (Charles,
-Fiddler) export, read back as the client's `Exchange`s so that diagnosis and redaction treat a
-customer's HAR exactly like a session.
+Fiddler) export, checked here and read back as the client's `Exchange`s (`exchange.from_har`), so
+that diagnosis and redaction treat a customer's HAR exactly like a session.
 
 A customer's file can be anything: gzip-compressed, UTF-16 with a byte-order mark, JSON that is not
 quite a HAR. `read_har` reads what it can (gzip, UTF-8/16/32 with or without a BOM) and refuses the
@@ -8,20 +8,13 @@ rest with `HarError`, one sentence that names the file, where in it, and what to
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import codecs
 import gzip
 import json
-import re
 import zlib
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-from mfa_helpers.exchange import Exchange, Session
 
 EXPORT_AGAIN = ("export it again from the browser (devtools → Network → Export HAR) or the proxy "
                 "(Charles: File → Export Session → HAR; Fiddler: File → Export Sessions → HTTPArchive)")
@@ -131,85 +124,3 @@ def check(har: Any, name: str = "the HAR") -> None:
                         and isinstance(pair.get("value", ""), (str, type(None)))):
                     raise HarError(f"{name} is not a HAR file a browser wrote: {where}.{part}.{kind}[{i}] "
                                    f"is no {{\"name\": ..., \"value\": ...}} pair of strings; {EXPORT_AGAIN}")
-
-
-def exchanges(har: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> list[Exchange]:
-    """Every HAR entry as an Exchange, in the file's order (base64 bodies decoded)."""
-    entries = har.get("log", {}).get("entries", []) if isinstance(har, Mapping) else har
-    return [exchange(entry) for entry in entries]
-
-
-def session(har: Mapping[str, Any]) -> Session:
-    """A Session holding a HAR's exchanges: its known_secrets() and har() redact it like the kit's."""
-    result = Session()
-    for item in exchanges(har):
-        result.record(item)
-    return result
-
-
-def exchange(entry: Mapping[str, Any]) -> Exchange:
-    """One entry as an Exchange. A request that got no answer (status 0 or -1; why in Chrome's
-    `response._error`, Playwright's `response._failureText` or the kit's `_error`) has status None
-    and `error` set, as the client records a network failure."""
-    request = entry.get("request") or {}
-    response = entry.get("response") or {}
-    post = request.get("postData") or {}
-    body = post.get("text")
-    if not body and post.get("params"):
-        body = urlencode([(p.get("name", ""), p.get("value") or "") for p in post["params"]])
-    request_headers = _headers(request.get("headers") or [])
-    if post.get("mimeType") and not any(k.lower() == "content-type" for k in request_headers):
-        request_headers["Content-Type"] = post["mimeType"]
-    content = response.get("content") or {}
-    text = content.get("text")
-    if text and content.get("encoding") == "base64":
-        text = _b64decode(text) if _TEXTUAL.search(str(content.get("mimeType") or "")) else ""
-    response_headers = _headers(response.get("headers") or [])
-    if content.get("mimeType") and not any(k.lower() == "content-type" for k in response_headers):
-        response_headers["Content-Type"] = content["mimeType"]
-    if response.get("redirectURL") and not any(k.lower() == "location" for k in response_headers):
-        response_headers["Location"] = response["redirectURL"]
-    status = int(response.get("status") or 0)
-    error = (entry.get("_error") or response.get("_error") or response.get("_failureText")
-             or (None if status > 0 else "no response"))
-    return Exchange(
-        method=str(request.get("method") or "GET").upper(), url=request.get("url") or "",
-        request_headers=request_headers, request_body=body or None,
-        status=status if status > 0 else None, reason=response.get("statusText") or "",
-        response_headers=response_headers, response_body=text or None,
-        started=parse_time(entry.get("startedDateTime")),
-        duration=max(float(entry.get("time") or 0), 0) / 1000, error=error)
-
-
-def _headers(pairs: Iterable[Mapping[str, str]]) -> dict[str, str]:
-    """HAR header pairs as a dict; HTTP/2's ':authority' pseudo-header becomes Host."""
-    headers: dict[str, str] = {}
-    for pair in pairs:
-        name = pair.get("name", "")
-        headers["Host" if name == ":authority" else name] = pair.get("value") or ""
-    return {name: value for name, value in headers.items() if not name.startswith(":")}
-
-
-_TEXTUAL = re.compile(r"json|text|xml|javascript|form|^$")   # a font or an image: not decoded
-
-
-def _b64decode(text: str) -> str:
-    try:
-        return base64.b64decode(text).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return ""  # binary content (an image, a font): nothing an MFA API diagnosis reads
-
-
-_FRACTION = re.compile(r"(\.\d{6})\d+")       # Fiddler writes 7 digits; datetime reads 6
-_COMPACT_OFFSET = re.compile(r"([+-]\d\d)(\d\d)$")
-
-
-def parse_time(value: Any) -> datetime:
-    """startedDateTime as written by any exporter (Z, +01:00, +0100, 7 fraction digits); the
-    epoch when it is missing or unreadable."""
-    text = _COMPACT_OFFSET.sub(r"\1:\2", _FRACTION.sub(r"\1", str(value).strip().replace("Z", "+00:00")))
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return datetime.fromtimestamp(0, timezone.utc)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
