@@ -79,7 +79,7 @@ class Auth0MfaEmulator:
     def environment(self) -> dict[str, str]:
         """Variables that point a child process at this tenant: AUTH0_* as a tenant run has them, and
         the certificate as REQUESTS_CA_BUNDLE (Python requests) and NODE_EXTRA_CA_CERTS (node)."""
-        return {**self.emulator.tenant_environment(), "NODE_EXTRA_CA_CERTS": self.ca_bundle}
+        return self.emulator.tenant_environment()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

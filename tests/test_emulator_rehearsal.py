@@ -62,7 +62,7 @@ def test_the_rehearsal_is_a_tenant_at_127_0_0_1_and_localhost(rehearsal):
         "AUTH0_DOMAIN": f"127.0.0.1:{port}", "AUTH0_CUSTOM_DOMAIN": f"localhost:{port}",
         "AUTH0_CLIENT_ID": "mfa-kit-demo-app", "AUTH0_CLIENT_SECRET": "demo-app-secret-local-emulator-only",
         "AUTH0_USERNAME": "learner@example.com", "AUTH0_PASSWORD": "Learner-demo-pass-1",
-        "REQUESTS_CA_BUNDLE": rehearsal.ca_bundle}
+        "REQUESTS_CA_BUNDLE": rehearsal.ca_bundle, "NODE_EXTRA_CA_CERTS": rehearsal.ca_bundle}
 
 
 def test_discovery_names_the_canonical_domain_over_https(rehearsal):
@@ -189,7 +189,8 @@ def test_cli_prints_the_exports_of_a_tenant_run(tmp_path):
         assert exports["AUTH0_DOMAIN"] == f"127.0.0.1:{port}"
         assert exports["AUTH0_CUSTOM_DOMAIN"] == f"localhost:{port}"
         assert set(exports) == {"AUTH0_DOMAIN", "AUTH0_CUSTOM_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET",
-                                "AUTH0_USERNAME", "AUTH0_PASSWORD", "REQUESTS_CA_BUNDLE"}
+                                "AUTH0_USERNAME", "AUTH0_PASSWORD", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"}
+        assert exports["NODE_EXTRA_CA_CERTS"] == exports["REQUESTS_CA_BUNDLE"]
         bundle = Path(exports["REQUESTS_CA_BUNDLE"])
         assert bundle.is_file()
         # Another process, configured only by those lines, talks to it as to a tenant.

@@ -153,7 +153,8 @@ class Emulator:
     def tenant_environment(self) -> dict[str, str]:
         """The environment of a run against this rehearsal as against a real tenant: AUTH0_DOMAIN,
         AUTH0_CUSTOM_DOMAIN, the first confidential client with the MFA grants, the first user
-        (who has no factor on a fresh database), and REQUESTS_CA_BUNDLE to trust the certificate."""
+        (who has no factor on a fresh database), and the certificate to trust: REQUESTS_CA_BUNDLE
+        (Python's requests) and NODE_EXTRA_CA_CERTS (node, read when it starts)."""
         if not (self.rehearse_tenant and self.ca_bundle):
             raise RuntimeError("tenant_environment() needs a started Emulator(rehearse_tenant=True)")
         t = self.tenant
@@ -166,7 +167,7 @@ class Emulator:
         env = {"AUTH0_DOMAIN": t.domain, "AUTH0_CUSTOM_DOMAIN": t.custom_domain,
                "AUTH0_CLIENT_ID": client.client_id, "AUTH0_CLIENT_SECRET": client.client_secret,
                "AUTH0_USERNAME": user.username, "AUTH0_PASSWORD": user.password,
-               "REQUESTS_CA_BUNDLE": self.ca_bundle}
+               "REQUESTS_CA_BUNDLE": self.ca_bundle, "NODE_EXTRA_CA_CERTS": self.ca_bundle}
         return {name: value for name, value in env.items() if value}
 
     def _remove_certificate(self) -> None:
