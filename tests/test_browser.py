@@ -234,21 +234,21 @@ def test_notebook_05_push_is_approved_while_the_poll_runs(lab, page, tmp_path):
     # On to the push: the poll cell returns at once and keeps polling in the background...
     run_from(page, answered)
     poll = code_cell(page, 'approved = wt.answer("push"')
-    poll.locator(".jp-OutputArea-output", has_text="Polling the mfa-oob grant").wait_for()
+    # (text, not visibility: the cells below ran too, and JupyterLab does not lay out cells out of view)
+    wait_text(poll, "Polling the mfa-oob grant")
     record = code_cell(page, 'wt.record("push"')
     wait_text(record, "approve or reject the push")  # Run All stopped at the record: no answer yet
     page.screenshot(path=tmp_path / "1-polling.png", full_page=True)
-    assert "\u2714 push" not in poll.inner_text()
+    assert "\u2714 push" not in poll.text_content()
 
     # ...so the kernel is free and Approve works while the poll waits; the poll then gets the tokens.
     code_cell(page, "widgets.push_buttons(wt)").get_by_role("button", name="Approve").click()
-    done = poll.locator(".jp-OutputArea-output", has_text="\u2714 push")
-    done.wait_for(timeout=20_000)
+    wait_text(poll, "\u2714 push", timeout=20)
     page.screenshot(path=tmp_path / "2-approved.png", full_page=True)
-    assert "200" in done.inner_text()
+    assert "200" in poll.locator(".jp-OutputArea").text_content()
     run_from(page, poll)  # running the poll cell again shows the answer it got, then on to the record
     wait_text(code_cell(page, 'answered = wt.answer("otp"'), "use the widget above")
-    assert "\u2714 push" in poll.inner_text()
+    assert "\u2714 push" in poll.text_content()
     assert "push = " in record.text_content() and "200" in record.text_content()
 
 
