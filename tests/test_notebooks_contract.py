@@ -56,6 +56,17 @@ def test_exactly_one_parameters_cell_with_annotated_string_defaults(name):
             assert param.inferred_type_name == "str", "OTP-like parameters are strings"
 
 
+@pytest.mark.parametrize("name", sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb")))
+def test_papermill_reads_every_parameter_of_the_parameters_cell(name):
+    """`papermill --help-notebook` and `-p` know a parameter only if its line parses (an `=` in the
+    help comment once hid reproduce's `headless`)."""
+    nb = load(name)
+    (cell,) = [cell for cell in code_cells(nb) if "parameters" in tags(cell)]
+    assigned = [node.target.id for node in ast.parse(cell.source).body if isinstance(node, ast.AnnAssign)]
+    inferred = [p.name for p in _infer_parameters(load_notebook_node(str(NOTEBOOKS_DIR / f"{name}.ipynb")))]
+    assert inferred == assigned
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_widget_cells_are_tagged_interactive_and_skipped_by_nbval(name):
     for cell in code_cells(load(name)):
