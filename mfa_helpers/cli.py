@@ -1,4 +1,5 @@
-"""`mfa-kit`: one command per job. Each subcommand lives in the module that owns the concern."""
+"""mfa-kit: the MFA API notebook kit's commands: the local Auth0 MFA API emulator, headless
+verification of the notebooks, JupyterLab on the emulator, and support's HAR diagnosis and case bundle."""
 from __future__ import annotations
 
 import argparse
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = next((arg for arg in argv if not arg.startswith("-")), None)
     parser = _Parser(prog="mfa-kit", description=__doc__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    command = parser
     for name, (module_name, help_text) in COMMANDS.items():
         if name != chosen:  # only the chosen command's module is imported: the others' cost seconds
             sub.add_parser(name, help=help_text)
@@ -36,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         command = sub.add_parser(name, help=help_text, description=module.__doc__)
         module.add_arguments(command)
         command.set_defaults(run=module.run)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the command they were given to, which names its own --help
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
     return args.run(args)
 
 

@@ -68,6 +68,8 @@ CASES = {
     "verify-timeout-zero": (["verify", "--timeout", "0"], {}, {}, "'0' is not a number of seconds"),
     "verify-timeout-nan": (["verify", "--timeout", "nan"], {}, {}, "'nan' is not a number of seconds"),
     "verify-jobs-zero": (["verify", "--jobs", "0"], {}, {}, "'0' is not a whole number"),
+    "verify-unknown-option": (["verify", "--bogus"], {}, {}, "mfa-kit verify: unrecognized arguments: --bogus; "
+                              "fix: see `mfa-kit verify --help`"),
     "verify-env-timeout-text": (["verify"], {"MFA_KIT_TIMEOUT": "abc"}, {}, "MFA_KIT_TIMEOUT: 'abc'"),
     "verify-env-timeout-zero": (["verify"], {"MFA_KIT_TIMEOUT": "0"}, {}, "MFA_KIT_TIMEOUT: '0'"),
     "verify-domain-with-path": (["verify"], {"AUTH0_DOMAIN": "acme.eu.auth0.com/mfa"}, {}, "has a path"),

@@ -240,7 +240,7 @@ def test_cli_checks_its_inputs_first_one_line_exit_2_nothing_written(tmp_path, m
         (("--har", "entry.har"), "entry.har: entry 1 is not a HAR entry"),
         (("--har", "deep.har"), "deep.har is not JSON"),
         (("--notebook", "bad.ipynb"), "bad.ipynb is not a valid Jupyter notebook"),
-        (("--har", "missing.har"), "missing.har: cannot read it"),
+        (("--har", "missing.har"), "missing.har: cannot read it (No such file or directory); fix: check the path"),
         (("--har", str(har), "--secret-env", "NOT_SET_ANYWHERE"), "--secret-env NOT_SET_ANYWHERE: no such environment"),
         ((), "give --notebook, --har or both"),
     ]

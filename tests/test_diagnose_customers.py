@@ -313,7 +313,8 @@ def test_malformed_input_is_one_line_and_exit_2(tmp_path, capsys, raw, says):
 def test_missing_file_folder_and_bad_domain_are_one_line_and_exit_2(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     cli_diagnose.add_arguments(parser)
-    for argv, says in (([str(tmp_path / "nope.har")], "cannot read"), ([str(tmp_path)], "is a folder"),
+    for argv, says in (([str(tmp_path / "nope.har")], "No such file or directory; fix: check the path"),
+                       ([str(tmp_path)], "is a folder"),
                        ([str(tmp_path / "x.har"), "--domain", "no such domain"], "not a host name")):
         (tmp_path / "x.har").write_text(GOOD_TEXT)
         assert cli_diagnose.run(parser.parse_args(argv)) == 2

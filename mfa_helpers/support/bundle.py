@@ -201,7 +201,8 @@ def _read_json(path: str | Path, option: str) -> Any:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise BundleInputError(f"{option} {path}: cannot read it ({exc.strerror or exc})") from None
+        raise BundleInputError(f"{option} {path}: cannot read it ({exc.strerror or exc}); fix: check the path "
+                               f"given to {option}") from None
     for encoding in ("utf-8-sig", "utf-16"):
         try:
             return json.loads(raw.decode(encoding))

@@ -710,8 +710,8 @@ def _polling_too_fast(o: Observed, ctx: _Context) -> Finding | None:
     if count >= 2:
         span = last - first
         every = span / (count - 1)
-        pace = f"{every:.1f} s" if every >= 0.1 else "less than 0.1 s"
-        measured = f" This app polled {int(count):,} times in {span:.1f} s, about every {pace}."
+        pace = f"about every {every:.1f} s" if every >= 0.1 else "less than 0.1 s apart"
+        measured = f" This app polled {int(count):,} times in {span:.1f} s, {pace}."
     return _finding(o, ctx, "slow_down", explanation=ctx.about("slow_down").cause + measured)
 
 

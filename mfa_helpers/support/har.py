@@ -33,7 +33,8 @@ def read_har(path: str | Path) -> dict:
     except IsADirectoryError:
         raise HarError(f"{path} is a folder, not a HAR file: give the .har file's path") from None
     except OSError as exc:
-        raise HarError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise HarError(f"cannot read {path}: {exc.strerror or exc}; fix: check the path, or save the HAR "
+                       "again where you can read it") from None
     return parse_har(raw, str(path))
 
 
